@@ -1,0 +1,306 @@
+"""The ingest pipeline: every upload path (browser, command line, demo loader) goes through ``ingest``.
+
+read -> validate every row -> pseudonymise ids -> upsert in one transaction, all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, insert, select, update
+
+from data_access.bulk import BulkWriter
+from data_access.contract import KINDS, REFERENCE_KINDS, Kind
+from data_access.engine import write_transaction
+from data_access.reading import ROW, Opener, TableFile, UploadFormatError, open_table, opener_for
+from data_access.schema import DATA_TABLES, HISTORY_TABLES, UploadBatch
+from data_access.validation import (
+    Context,
+    Report,
+    RowError,
+    SlashDatesNeedScan,
+    find_repeated_keys,
+    header_name,
+    key_hashes,
+    scan_slash_orders,
+    validate_chunk,
+)
+
+Status = Literal["loaded", "rejected", "duplicate"]
+batches = UploadBatch.__table__
+
+
+@dataclass
+class IngestResult:
+    status: Status
+    kind: str
+    file_name: str
+    sha256: str
+    batch_id: int | None = None
+    rows_read: int = 0
+    rows_inserted: int = 0
+    rows_replaced: int = 0
+    error_count: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as the command line's ``--json`` prints it."""
+        return {
+            "status": self.status,
+            "kind": self.kind,
+            "file_name": self.file_name,
+            "sha256": self.sha256,
+            "batch_id": self.batch_id,
+            "rows_read": self.rows_read,
+            "rows_inserted": self.rows_inserted,
+            "rows_replaced": self.rows_replaced,
+            "error_count": self.error_count,
+            "errors": [e.as_dict() for e in self.errors],
+            "warnings": self.warnings,
+        }
+
+
+class _Rejected(Exception):
+    """Raised inside the write transaction so that nothing of a bad upload is kept."""
+
+
+def file_sha256(open_file: Opener) -> str:
+    digest = hashlib.sha256()
+    with open_file() as handle:
+        while block := handle.read(8 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest(
+    engine: Engine,
+    kind_name: str,
+    source: str | os.PathLike[str] | bytes,
+    file_name: str | None = None,
+    *,
+    pseudonym_key: bytes,
+    uploaded_by: str,
+    max_errors: int = 1000,
+) -> IngestResult:
+    """Validate and load one file of ``kind_name`` as one batch, all or nothing.
+
+    >>> result = ingest(engine, "entities", b"entity_code,entity_name,pillar,entity_type\\n"
+    ...                 b"OHR,Office of Human Resources,Management and support,Department\\n",
+    ...                 "entities.csv", pseudonym_key=b"k", uploaded_by="hr@example.org")
+    >>> result.status, result.rows_inserted
+    ('loaded', 1)
+
+    ``source`` is a path or the file's bytes. The result says loaded, duplicate (the
+    same file is already loaded: nothing written) or rejected (with every error).
+    """
+    if kind_name not in KINDS:
+        raise ValueError(f"unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}")
+    kind = KINDS[kind_name]
+    if file_name is None:
+        file_name = "upload" if isinstance(source, bytes) else os.path.basename(os.fspath(source))
+    open_file = opener_for(source)
+    result = IngestResult("rejected", kind.name, file_name, file_sha256(open_file))
+    report = Report(cap=max_errors)
+    try:
+        table = open_table(open_file, file_name, kind.name)
+    except UploadFormatError as exc:
+        report.add(None, "", "", str(exc))
+        return _record_attempt(engine, result, report, uploaded_by)
+    mapping = _map_header(kind, table.header, report)
+    if not report.ok:
+        return _record_attempt(engine, result, report, uploaded_by)
+    if (existing := _loaded_batch_with(engine, kind.name, result.sha256)) is not None:
+        result.status, result.batch_id = "duplicate", existing
+        return _record_attempt(engine, result, report, uploaded_by)
+    slash_orders: dict[str, str] = {}
+    while True:
+        try:
+            return _load(engine, kind, table, mapping, result, report, pseudonym_key, uploaded_by, slash_orders)
+        except SlashDatesNeedScan:
+            # Rare: d/m/y-style dates. Decide each column's order from all its values, then load again.
+            date_columns = [c.name for c in kind.columns if c.type == "date" and c.name in mapping.values()]
+            chunks = (_contract_frame(kind, chunk, mapping) for chunk in table.chunks())
+            slash_orders = scan_slash_orders(chunks, date_columns)
+            report = Report(cap=max_errors)
+            _map_header(kind, table.header, report)
+
+
+def _map_header(kind: Kind, header: list[str], report: Report) -> dict[str, str]:
+    """Map file column -> contract column; missing required columns and repeats are errors."""
+    mapping: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    extras = []
+    for raw in header:
+        name = header_name(raw)
+        if name in seen:
+            report.add(1, raw, raw, f"column name repeated (also '{seen[name]}')")
+            continue
+        seen[name] = raw
+        if name in kind.column_names:
+            mapping[raw] = name
+        elif name:
+            extras.append(raw)
+    for column in kind.columns:
+        if column.required and column.name not in mapping.values():
+            report.add(1, column.name, "", "required column is missing from the header")
+    if extras:
+        report.warnings.append(f"ignored columns not in the {kind.name} contract: {', '.join(extras)}")
+    return mapping
+
+
+def _contract_frame(kind: Kind, chunk: pd.DataFrame, mapping: dict[str, str]) -> pd.DataFrame:
+    frame = chunk[[*mapping, ROW]].rename(columns=mapping)
+    for column in kind.columns:
+        if column.name not in frame:
+            frame[column.name] = ""
+    return frame
+
+
+def _loaded_batch_with(conn_or_engine: Engine | Connection, kind: str, sha256: str) -> int | None:
+    query = select(batches.c.id).where(
+        batches.c.kind == kind, batches.c.sha256 == sha256, batches.c.status == "loaded"
+    )
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            return conn.execute(query).scalar()
+    return conn_or_engine.execute(query).scalar()
+
+
+def _known_codes(conn: Connection, kind: Kind, table: TableFile, mapping: dict[str, str]) -> dict[str, frozenset[str]]:
+    known = {}
+    for reference in REFERENCE_KINDS:
+        code_column = DATA_TABLES[reference].c[KINDS[reference].key_columns[0]]
+        codes = set(conn.execute(select(code_column)).scalars())
+        if reference == kind.name:  # codes may refer to others in the same upload (parent entities)
+            key = kind.key_columns[0]
+            for chunk in table.chunks():
+                codes.update(_contract_frame(kind, chunk, mapping)[key].tolist())
+        known[reference] = frozenset(codes)
+    return known
+
+
+def _load(
+    engine: Engine,
+    kind: Kind,
+    table: TableFile,
+    mapping: dict[str, str],
+    result: IngestResult,
+    report: Report,
+    pseudonym_key: bytes,
+    uploaded_by: str,
+    slash_orders: dict[str, str],
+) -> IngestResult:
+    try:
+        with write_transaction(engine) as conn:
+            if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
+                result.status = "duplicate"
+                result.batch_id = existing
+                raise _Rejected
+            context = Context(
+                known_codes=_known_codes(conn, kind, table, mapping),
+                pseudonym_key=pseudonym_key,
+                decimal_comma=table.delimiter == ";",
+                slash_orders=slash_orders,
+            )
+            batch_id = _start_batch(conn, result, uploaded_by)
+            writer = BulkWriter(conn, kind, DATA_TABLES[kind.name])
+            hashes, rows = [], []
+            result.rows_read = 0
+            for chunk in table.chunks():
+                frame = _contract_frame(kind, chunk, mapping)
+                clean = validate_chunk(kind, frame, context, report)
+                result.rows_read += len(frame)
+                hashes.append(key_hashes(kind, clean))
+                rows.append(frame[ROW].to_numpy())
+                if report.ok:
+                    writer.write(clean, batch_id)
+            for bad in table.malformed:
+                found = f"{bad.fields} fields" if bad.fields else "a broken row"
+                report.add(bad.row, "", bad.text, f"expected {bad.expected} fields, found {found}")
+            if hashes:
+                for first, repeat in find_repeated_keys(np.concatenate(hashes), np.concatenate(rows)):
+                    key = "+".join(kind.key_columns)
+                    report.add(repeat, key, "", f"same natural key ({key}) as row {first}")
+            if result.rows_read == 0 and report.ok:
+                report.add(None, "", "", "the file has a header but no data rows")
+            if not report.ok:
+                raise _Rejected
+            writer.finish()
+            _finish_batch(conn, result, batch_id, report)
+    except _Rejected:
+        return _record_attempt(engine, result, report, uploaded_by)
+    return result
+
+
+def _start_batch(conn: Connection, result: IngestResult, uploaded_by: str) -> int:
+    values = {
+        "kind": result.kind,
+        "file_name": result.file_name[:255],
+        "sha256": result.sha256,
+        "status": "loading",
+        "uploaded_by": uploaded_by,
+        "uploaded_at": dt.datetime.now(dt.UTC),
+    }
+    return conn.execute(insert(batches).values(values).returning(batches.c.id)).scalar_one()
+
+
+def _finish_batch(conn: Connection, result: IngestResult, batch_id: int, report: Report) -> None:
+    history = HISTORY_TABLES[result.kind]
+    replaced = conn.execute(
+        select(func.count()).select_from(history).where(history.c.replaced_by_batch == batch_id)
+    ).scalar_one()
+    result.status = "loaded"
+    result.batch_id = batch_id
+    result.rows_replaced = replaced
+    result.rows_inserted = result.rows_read - replaced
+    result.warnings = report.warnings + _unknown_value_warnings(report)
+    conn.execute(
+        update(batches)
+        .where(batches.c.id == batch_id)
+        .values(
+            status="loaded",
+            rows_read=result.rows_read,
+            rows_inserted=result.rows_inserted,
+            rows_replaced=result.rows_replaced,
+        )
+    )
+
+
+def _unknown_value_warnings(report: Report) -> list[str]:
+    warnings = []
+    for column, counts in report.unknown_values.items():
+        listed = ", ".join(f"'{value}' ({count})" for value, count in sorted(counts.items())[:20])
+        warnings.append(f"{column}: values outside the taxonomy, shown under 'Other' until mapped: {listed}")
+    return warnings
+
+
+def _record_attempt(engine: Engine, result: IngestResult, report: Report, uploaded_by: str) -> IngestResult:
+    """Keep a rejected or duplicate attempt in the upload history (no data is written)."""
+    if result.status != "duplicate":
+        result.status = "rejected"
+        result.rows_inserted = result.rows_replaced = 0
+    result.errors = list(report.errors)
+    result.error_count = report.error_count
+    result.warnings = report.warnings + _unknown_value_warnings(report)
+    with engine.begin() as conn:
+        values = {
+            "kind": result.kind,
+            "file_name": result.file_name[:255],
+            "sha256": result.sha256,
+            "status": result.status,
+            "rows_read": result.rows_read,
+            "error_count": result.error_count,
+            "uploaded_by": uploaded_by,
+            "uploaded_at": dt.datetime.now(dt.UTC),
+        }
+        attempt_id = conn.execute(insert(batches).values(values).returning(batches.c.id)).scalar_one()
+    if result.status == "rejected":
+        result.batch_id = attempt_id
+    return result
