@@ -1,0 +1,24 @@
+"""The dashboard: a thin Dash app over the pages in ``pages/``; ``server`` carries the CLI."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash
+
+import settings
+from cli import prepare_database, register_commands
+from components.shell import APP_TITLE, create_appshell
+
+app = Dash(
+    __name__,
+    use_pages=True,
+    title=APP_TITLE,
+    external_stylesheets=[dbc.themes.BOOTSTRAP],
+    serve_locally=True,
+)
+app.layout = lambda: create_appshell(dash.page_registry.values())
+server = app.server
+register_commands(server)
+
+if __name__ == "__main__":
+    prepare_database(with_demo=True)
+    app.run(host=settings.get("HOST"), port=settings.get_int("PORT"), debug=False)

@@ -1,0 +1,167 @@
+"""The command line, on the Flask server: ``flask --app app:server COMMAND``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+
+import click
+from flask import Flask
+
+import settings
+from data_access.batches import RollbackError, list_batches, rollback_batch
+from data_access.contract import KINDS
+from data_access.demo_load import database_is_empty, load_demo
+from data_access.store import default_engine
+from data_access.ingest import ingest
+from data_access.kpis import Filters, headline_kpis
+from data_access.migrate import upgrade
+
+
+def engine():  # type: ignore[no-untyped-def]
+    return default_engine()
+
+
+def cli_user() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def prepare_database(with_demo: bool) -> None:
+    """Create or upgrade the schema; load the demo data into an empty database if asked."""
+    upgrade(engine())
+    if with_demo and database_is_empty(engine()):
+        load_demo(engine(), pseudonym_key=settings.pseudonym_key())
+
+
+def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create the database, or upgrade it in place to the current schema."""
+    upgrade(engine())
+    click.echo(f"database ready: {engine().url.render_as_string(hide_password=True)}")
+
+
+@click.command("load-demo")
+def load_demo_command() -> None:
+    """Load the bundled demo data (into an empty database only)."""
+    upgrade(engine())
+    if not database_is_empty(engine()):
+        raise click.ClickException("the database already holds uploads; load the demo into an empty database")
+    for result in load_demo(engine(), pseudonym_key=settings.pseudonym_key()):
+        click.echo(f"{result.kind}: {result.rows_inserted} rows (batch {result.batch_id})")
+
+
+@click.command("import-csv")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_csv(kind: str, path: str, as_json: bool) -> None:
+    """Validate and load a CSV or .xlsx file of KIND; all or nothing."""
+    upgrade(engine())
+    result = ingest(
+        engine(),
+        kind,
+        path,
+        pseudonym_key=settings.pseudonym_key(),
+        uploaded_by=cli_user(),
+        max_errors=settings.get_int("MAX_REPORTED_ERRORS"),
+    )
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        _print_report(result)
+    if result.status == "rejected":
+        sys.exit(1)
+
+
+def _print_report(result) -> None:  # type: ignore[no-untyped-def]
+    if result.status == "loaded":
+        click.echo(
+            f"loaded {result.file_name} as batch {result.batch_id}: {result.rows_read} rows read, "
+            f"{result.rows_inserted} inserted, {result.rows_replaced} replaced"
+        )
+    elif result.status == "duplicate":
+        click.echo(f"{result.file_name} is already loaded (batch {result.batch_id}); nothing written")
+    else:
+        click.echo(f"rejected {result.file_name}: {result.error_count} error(s); nothing written", err=True)
+        for error in result.errors:
+            where = f"row {error.row}" if error.row is not None else "file"
+            column = f", column {error.column}" if error.column else ""
+            value = f" {error.value!r}" if error.value else ""
+            click.echo(f"  {where}{column}:{value} {error.reason}", err=True)
+        if result.error_count > len(result.errors):
+            click.echo(f"  ... and {result.error_count - len(result.errors)} more", err=True)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@click.command("batches")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def batches_command(as_json: bool) -> None:
+    """List every upload attempt, newest first."""
+    upgrade(engine())
+    frame = list_batches(engine())
+    if as_json:
+        click.echo(frame.to_json(orient="records", date_format="iso", indent=2))
+        return
+    columns = ["id", "kind", "status", "file_name", "rows_read", "rows_inserted", "rows_replaced", "error_count",
+               "uploaded_by", "uploaded_at"]  # fmt: skip
+    click.echo(frame[columns].to_string(index=False) if len(frame) else "no uploads yet")
+
+
+@click.command("rollback")
+@click.argument("batch_id", type=int)
+def rollback_command(batch_id: int) -> None:
+    """Roll back a loaded batch, restoring exactly the state before it."""
+    upgrade(engine())
+    try:
+        result = rollback_batch(engine(), batch_id, rolled_back_by=cli_user())
+    except RollbackError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"rolled back batch {result.batch_id} ({result.kind}): {result.rows_removed} rows removed, "
+        f"{result.rows_restored} restored"
+    )
+
+
+@click.command("kpis")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--entity", help="Entity code.")
+@click.option("--duty-station", help="Duty station code.")
+@click.option("--from", "date_from", callback=_date, help="Period start, YYYY-MM-DD.")
+@click.option("--to", "date_to", callback=_date, help="Period end, YYYY-MM-DD.")
+def kpis_command(
+    as_json: bool, entity: str | None, duty_station: str | None, date_from: dt.date | None, date_to: dt.date | None
+) -> None:
+    """Headline figures with the data contract's definitions."""
+    upgrade(engine())
+    figures = headline_kpis(engine(), Filters(entity, duty_station, date_from, date_to))
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"headcount {figures['headcount']:,} (as of {figures['as_of_date']}) in "
+               f"{figures['entities']} entities and {figures['duty_stations']} duty stations")  # fmt: skip
+    for name, p in figures["platforms"].items():
+        click.echo(f"{name}: {p['learners']:,} learners, {p['completers']:,} completers, "
+                   f"{p['activities']:,} activities, {p['completions']:,} completions")  # fmt: skip
+    for name, p in figures["programmes"].items():
+        click.echo(f"{name}: {p['cohorts']} cohorts, {p['participants']:,} participants, "
+                   f"{p['graduates']:,} graduates, completion {p['completion_rate']}")  # fmt: skip
+
+
+COMMANDS = (init_db, load_demo_command, import_csv, batches_command, rollback_command, kpis_command)
+
+
+def register_commands(server: Flask) -> None:
+    for command in COMMANDS:
+        server.cli.add_command(command)

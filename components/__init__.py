@@ -1,0 +1,1 @@
+"""Pure layout factories: they build components and never touch the database."""

@@ -1,0 +1,242 @@
+"""The ingest pipeline against a real database: file forms, rules, all-or-nothing, upserts."""
+
+from __future__ import annotations
+
+import io
+
+import openpyxl
+import pytest
+
+from data_access.validation import HIDDEN
+from tests.helpers import DUTY_STATIONS, activity, load, load_reference, table_rows, to_csv
+
+
+@pytest.fixture
+def store(engine):  # type: ignore[no-untyped-def]
+    load_reference(engine)
+    return engine
+
+
+def test_reference_data_keeps_accents_and_normalises_values(store):
+    rows = {r[0]: r for r in table_rows(store, "duty_stations")}
+    assert rows["CI-ABIDJAN"][1] == "Abidjan, Côte d'Ivoire"
+    assert rows["CD-GOMA"][3] in ("False", "0")  # "no" is a boolean false
+    assert rows["US-NEWYORK"][3] in ("True", "1")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter", "newline"),
+    [
+        ("utf-8", ",", "\n"),
+        ("utf-8-sig", ",", "\r\n"),
+        ("utf-16", "\t", "\r\n"),
+        ("cp1252", ";", "\r\n"),
+        ("latin-1", ";", "\n"),
+    ],
+)
+def test_csv_forms_people_bring(engine, encoding, delimiter, newline):
+    payload = to_csv(
+        [dict(row, duty_station_name=row["duty_station_name"]) for row in DUTY_STATIONS],
+        delimiter=delimiter,
+        encoding=encoding,
+        newline=newline,
+    )
+    result = load(engine, "duty_stations", payload, "ds.csv")
+    assert result.status == "loaded", result.errors
+    names = {r[0]: r[1] for r in table_rows(engine, "duty_stations")}
+    assert names["CI-ABIDJAN"] == "Abidjan, Côte d'Ivoire"
+
+
+def test_quoted_fields_with_commas_quotes_and_newlines(store):
+    title = 'Leading "hybrid" teams,\nwith care'
+    result = load(store, "learning_activity", to_csv([activity(1, course_title=title)]))
+    assert result.status == "loaded", result.errors
+    assert table_rows(store, "learning_activity")[0][10] == title
+
+
+def test_semicolon_file_with_decimal_comma(store):
+    result = load(store, "learning_activity", to_csv([activity(1, hours="12,5")], delimiter=";"))
+    assert result.status == "loaded", result.errors
+    assert table_rows(store, "learning_activity")[0][12] == "12.5"
+
+
+def test_header_matching_ignores_case_spaces_and_reports_extra_columns(store):
+    raw = to_csv([activity(1)]).decode().replace("platform,", " Platform ,", 1).replace("hours", "HOURS")
+    raw = raw.replace("\n", ",extra\n").replace("2.5,extra", "2.5,ignored")
+    result = load(store, "learning_activity", raw.encode())
+    assert result.status == "loaded", result.errors
+    assert any("extra" in w for w in result.warnings)
+
+
+def test_xlsx_first_sheet_or_the_sheet_named_after_the_kind(store):
+    workbook = openpyxl.Workbook()
+    notes = workbook.active
+    notes.title = "Notes"
+    notes.append(["this sheet is not data"])
+    sheet = workbook.create_sheet("learning_activity")
+    rows = [activity(1), activity(2, status="enrolled", completed_on="", hours="")]
+    sheet.append(list(rows[0]))
+    import datetime as dt
+
+    for row in rows:
+        values = list(row.values())
+        values[3] = dt.datetime(2024, 3, 1)  # a real Excel date cell
+        values[12] = float(row["hours"]) if row["hours"] else None
+        sheet.append(values)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = load(store, "learning_activity", buffer.getvalue(), "activity.xlsx")
+    assert result.status == "loaded", result.errors
+    assert result.rows_inserted == 2
+    assert {r[3] for r in table_rows(store, "learning_activity")} == {"2024-03-01"}
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        (["31/03/2024", "01/02/2024"], ["2024-03-31", "2024-02-01"]),  # day first: 31 > 12
+        (["03/31/2024", "01/02/2024"], ["2024-03-31", "2024-01-02"]),  # month first: 31 > 12
+    ],
+)
+def test_slash_dates_when_the_whole_column_is_unambiguous(store, dates, expected):
+    rows = [activity(i, enrolled_on=d, completed_on="", status="enrolled") for i, d in enumerate(dates)]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert result.status == "loaded", result.errors
+    assert sorted(r[3] for r in table_rows(store, "learning_activity")) == sorted(expected)
+
+
+def test_ambiguous_or_bad_dates_are_errors_naming_row_and_column(store):
+    rows = [
+        activity(1, enrolled_on="01/02/2024", status="enrolled", completed_on=""),
+        activity(2, enrolled_on="2024-02-30", status="enrolled", completed_on=""),
+        activity(3, enrolled_on="March 3rd", status="enrolled", completed_on=""),
+    ]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert result.status == "rejected"
+    found = {(e.row, e.column): e.reason for e in result.errors}
+    assert "cannot be told apart" in found[(2, "enrolled_on")]
+    assert found[(3, "enrolled_on")] == "not a real date"
+    assert "not a date" in found[(4, "enrolled_on")]
+
+
+def test_every_rule_reports_row_column_value_and_reason(store):
+    rows = [
+        activity(1, entity_code="NOPE"),  # unknown code
+        activity(2, duty_station_code="bad code!"),  # code shape
+        activity(3, staff_category="Intern"),  # vocabulary
+        activity(4, status="completed", completed_on=""),  # required when completed
+        activity(5, completed_on="2024-01-01"),  # before enrolled_on
+        activity(6, hours="-3"),  # minimum
+        activity(7, hours="lots"),  # number
+        activity(8, gender=""),  # required value
+        activity(9, course_title="x" * 301),  # length
+    ]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert result.status == "rejected"
+    got = {(e.row, e.column) for e in result.errors}
+    assert got == {
+        (2, "entity_code"),
+        (3, "duty_station_code"),
+        (4, "staff_category"),
+        (5, "completed_on"),
+        (6, "completed_on"),
+        (7, "hours"),
+        (8, "hours"),
+        (9, "gender"),
+        (10, "course_title"),
+    }
+    assert all(e.reason for e in result.errors)
+    assert table_rows(store, "learning_activity") == []
+
+
+def test_raw_learner_ids_are_never_stored_or_shown(store):
+    rows = [activity(1, learner_id="alice@un.org"), activity(2, learner_id="x" * 300)]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert result.status == "rejected"
+    assert [e.value for e in result.errors if e.column == "learner_id"] == [HIDDEN]
+    assert load(store, "learning_activity", to_csv(rows[:1])).status == "loaded"
+    stored = table_rows(store, "learning_activity")[0][1]
+    assert "alice" not in stored and len(stored) == 32
+
+
+def test_duplicate_natural_key_in_one_file_names_both_rows(store):
+    rows = [activity(1), activity(2), activity(1, hours="4")]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert result.status == "rejected"
+    assert [(e.row, e.reason) for e in result.errors] == [
+        (4, "same natural key (platform+learner_id+course_id+enrolled_on) as row 2")
+    ]
+
+
+def test_missing_required_column_and_unknown_need_warning(store):
+    rows = [activity(1, learning_need="Negotiation")]
+    assert load(store, "learning_activity", to_csv(rows)).warnings[0].startswith("learning_need")
+    broken = [{k: v for k, v in activity(2).items() if k != "status"}]
+    result = load(store, "learning_activity", to_csv(broken))
+    assert result.status == "rejected"
+    assert [(e.row, e.column) for e in result.errors] == [(1, "status")]
+
+
+def test_all_or_nothing_with_a_bad_row_deep_in_a_large_file(store):
+    rows = [activity(i) for i in range(120_000)]
+    rows[-7]["hours"] = "-1"
+    result = load(store, "learning_activity", to_csv(rows), "big.csv")
+    assert result.status == "rejected"
+    assert [(e.row, e.column) for e in result.errors] == [(120_000 + 1 - 7 + 1, "hours")]
+    assert result.rows_read == 120_000
+    assert table_rows(store, "learning_activity") == []
+
+
+def test_errors_are_all_counted_and_the_list_is_capped(store):
+    rows = [activity(i, hours="-1") for i in range(50)]
+    result = load(store, "learning_activity", to_csv(rows), max_errors=10)
+    assert result.error_count == 50
+    assert len(result.errors) == 10
+
+
+@pytest.mark.parametrize(
+    ("payload", "name", "reason"),
+    [
+        (b"\x1f\x8b\x08\x00rest", "data.csv", "gzip"),
+        (b"PK\x03\x04\x14\x00\x00\x00somefile.csv", "data.csv", "ZIP archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "data.xls", "old Excel"),
+        (b"%PDF-1.7 ...", "data.csv", "PDF"),
+        (b"abc\x00\x01\x02\x03", "data.csv", "binary"),
+        (b"", "empty.csv", "empty"),
+        (b"platform,learner_id\n", "x.xlsx", "not an Excel workbook"),
+    ],
+)
+def test_files_that_are_not_tables_are_refused_by_their_first_bytes(store, payload, name, reason):
+    result = load(store, "learning_activity", payload, name)
+    assert result.status == "rejected"
+    assert reason in result.errors[0].reason
+
+
+def test_broken_rows_are_reported_with_their_row_number(store):
+    good = to_csv([activity(1), activity(2)]).decode()
+    broken = good + "LinkedIn Learning,S9,only-three-fields\n"
+    result = load(store, "learning_activity", broken.encode())
+    assert result.status == "rejected"
+    assert [e.row for e in result.errors] == [4]
+    assert "expected 13 fields" in result.errors[0].reason
+
+
+def test_same_file_twice_is_recognised(store):
+    payload = to_csv([activity(1), activity(2)])
+    first = load(store, "learning_activity", payload, "a.csv")
+    second = load(store, "learning_activity", payload, "renamed.csv")
+    assert (first.status, second.status) == ("loaded", "duplicate")
+    assert second.batch_id == first.batch_id
+    assert len(table_rows(store, "learning_activity")) == 2
+
+
+def test_overlapping_cumulative_exports_never_double_count(store):
+    january = [activity(i, status="in_progress", completed_on="") for i in range(10)]
+    february = [activity(i) for i in range(5)] + january[5:] + [activity(i) for i in range(10, 15)]
+    first = load(store, "learning_activity", to_csv(january), "jan.csv")
+    second = load(store, "learning_activity", to_csv(february), "feb.csv")
+    assert (first.rows_inserted, first.rows_replaced) == (10, 0)
+    assert (second.rows_inserted, second.rows_replaced) == (5, 10)
+    rows = table_rows(store, "learning_activity")
+    assert len(rows) == 15
+    assert sum(r[8] == "completed" for r in rows) == 10  # latest upload wins
