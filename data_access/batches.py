@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, delete, exists, insert, select, update
+from sqlalchemy import Engine, delete, exists, func, insert, select, update
 
 from data_access.contract import KINDS, REFERENCE_KINDS
 from data_access.engine import write_transaction
@@ -72,11 +72,9 @@ def rollback_batch(engine: Engine, batch_id: int, *, rolled_back_by: str) -> Rol
             _refuse_orphans(conn, batch["kind"], batch_id)
         removed = conn.execute(delete(table).where(table.c.batch_id == batch_id)).rowcount
         columns = [c.name for c in table.columns]
-        restored = conn.execute(
-            insert(table).from_select(
-                columns, select(*(history.c[c] for c in columns)).where(history.c.replaced_by_batch == batch_id)
-            )
-        ).rowcount
+        replaced = history.c.replaced_by_batch == batch_id
+        restored = conn.execute(select(func.count()).select_from(history).where(replaced)).scalar_one()
+        conn.execute(insert(table).from_select(columns, select(*(history.c[c] for c in columns)).where(replaced)))
         conn.execute(delete(history).where(history.c.replaced_by_batch == batch_id))
         conn.execute(
             update(batches)
