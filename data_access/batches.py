@@ -60,9 +60,11 @@ def rollback_batch(engine: Engine, batch_id: int, *, rolled_back_by: str) -> Rol
         if batch["status"] != "loaded":
             raise RollbackError(f"batch {batch_id} is {batch['status']}, not loaded: nothing to roll back")
         table, history = DATA_TABLES[batch["kind"]], HISTORY_TABLES[batch["kind"]]
-        later = conn.execute(
-            select(history.c.replaced_by_batch).where(history.c.batch_id == batch_id).distinct()
-        ).scalars().all()
+        later = (
+            conn.execute(select(history.c.replaced_by_batch).where(history.c.batch_id == batch_id).distinct())
+            .scalars()
+            .all()
+        )
         if later:
             listed = ", ".join(str(b) for b in sorted(later))
             raise RollbackError(

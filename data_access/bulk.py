@@ -20,8 +20,10 @@ from data_access.contract import Kind
 
 def _upsert(dialect_insert: Any, table: Table, source: Any = None) -> Any:
     keys = [c.name for c in table.primary_key.columns]
-    statement = dialect_insert(table) if source is None else dialect_insert(table).from_select(
-        [c.name for c in table.columns], source
+    statement = (
+        dialect_insert(table)
+        if source is None
+        else dialect_insert(table).from_select([c.name for c in table.columns], source)
     )
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=updates)
@@ -75,7 +77,8 @@ class BulkWriter:
             from psycopg import sql
 
             copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(self.staging.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in self.table.columns)
+                sql.Identifier(self.staging.name),
+                sql.SQL(", ").join(sql.Identifier(c.name) for c in self.table.columns),
             )
             with driver.cursor() as cursor, cursor.copy(copy) as stream:
                 for row in rows:

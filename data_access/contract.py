@@ -172,10 +172,21 @@ KINDS: dict[str, Kind] = {
                 Column("region", "text", "Region", "Americas", required=False),
                 Column("latitude", "decimal", "Latitude, -90..90", "40.71427", required=False, minimum=-90, maximum=90),
                 Column(
-                    "longitude", "decimal", "Longitude, -180..180", "-74.00597", required=False, minimum=-180, maximum=180
+                    "longitude",
+                    "decimal",
+                    "Longitude, -180..180",
+                    "-74.00597",
+                    required=False,
+                    minimum=-180,
+                    maximum=180,
                 ),
                 Column(
-                    "hardship_class", "enum", "Hardship class (H, A-E)", "H", required=False, vocabulary=HARDSHIP_CLASSES
+                    "hardship_class",
+                    "enum",
+                    "Hardship class (H, A-E)",
+                    "H",
+                    required=False,
+                    vocabulary=HARDSHIP_CLASSES,
                 ),
             ),
         ),
@@ -235,7 +246,9 @@ KINDS: dict[str, Kind] = {
             "Uptake of learning platforms: one row per learner, course and enrolment.",
             (
                 Column("platform", "text", "Platform", "LinkedIn Learning", key=True, max_length=60),
-                Column("learner_id", "id", "Learner id (pseudonymised on upload)", "S0012345", key=True, pseudonymise=True),
+                Column(
+                    "learner_id", "id", "Learner id (pseudonymised on upload)", "S0012345", key=True, pseudonymise=True
+                ),
                 Column("course_id", "text", "Course id", "LIL-004512", key=True, max_length=100),
                 Column("enrolled_on", "date", "Enrolment date", "2024-03-01", key=True),
                 Column("entity_code", "code", "Entity", "DMSPC", references="entities"),
@@ -243,8 +256,12 @@ KINDS: dict[str, Kind] = {
                 Column("staff_category", "enum", "Staff category", "P", vocabulary=STAFF_CATEGORIES),
                 Column("gender", "enum", "Gender", "female", vocabulary=GENDERS),
                 Column("status", "enum", "Status", "completed", vocabulary=ACTIVITY_STATUSES),
-                Column("completed_on", "date", "Completion date (required when completed)", "2024-03-20", required=False),
-                Column("course_title", "text", "Course title", "Data Analysis Foundations", required=False, max_length=300),
+                Column(
+                    "completed_on", "date", "Completion date (required when completed)", "2024-03-20", required=False
+                ),
+                Column(
+                    "course_title", "text", "Course title", "Data Analysis Foundations", required=False, max_length=300
+                ),
                 Column(
                     "learning_need",
                     "enum",
@@ -289,8 +306,12 @@ KINDS: dict[str, Kind] = {
                     minimum=1,
                     maximum=5,
                 ),
-                Column("pre_score", "decimal", "Level 2: score before, 0-100", "55", required=False, minimum=0, maximum=100),
-                Column("post_score", "decimal", "Level 2: score after, 0-100", "78", required=False, minimum=0, maximum=100),
+                Column(
+                    "pre_score", "decimal", "Level 2: score before, 0-100", "55", required=False, minimum=0, maximum=100
+                ),
+                Column(
+                    "post_score", "decimal", "Level 2: score after, 0-100", "78", required=False, minimum=0, maximum=100
+                ),
                 Column(
                     "applied_on_job",
                     "enum",

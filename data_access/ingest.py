@@ -164,9 +164,7 @@ def _contract_frame(kind: Kind, chunk: pd.DataFrame, mapping: dict[str, str]) ->
 
 
 def _loaded_batch_with(conn_or_engine: Engine | Connection, kind: str, sha256: str) -> int | None:
-    query = select(batches.c.id).where(
-        batches.c.kind == kind, batches.c.sha256 == sha256, batches.c.status == "loaded"
-    )
+    query = select(batches.c.id).where(batches.c.kind == kind, batches.c.sha256 == sha256, batches.c.status == "loaded")
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
             return conn.execute(query).scalar()

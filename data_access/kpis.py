@@ -110,26 +110,30 @@ def programme_figures(conn: Connection, filters: Filters) -> dict[str, dict[str,
     def count_if(condition: Any) -> Any:
         return func.count(case((condition, 1)))
 
-    query = _slice(
-        select(
-            p.programme,
-            func.count(distinct(p.cohort)),
-            func.count(),
-            count_if(graduate),
-            count_if(p.gender == "female"),
-            count_if(and_(graduate, p.gender == "female")),
-            count_if(field),
-            count_if(and_(graduate, field)),
-            count_if(p.contract_scope == "national"),
-            count_if(and_(graduate, p.contract_scope == "national")),
-            func.avg(p.satisfaction),
-            func.avg(gain),
-            count_if(p.applied_on_job == "yes"),
-            count_if(p.applied_on_job.is_not(None)),
-        ).join(DutyStation, DutyStation.duty_station_code == p.duty_station_code, isouter=True),
-        p,
-        filters,
-    ).group_by(p.programme).order_by(p.programme)
+    query = (
+        _slice(
+            select(
+                p.programme,
+                func.count(distinct(p.cohort)),
+                func.count(),
+                count_if(graduate),
+                count_if(p.gender == "female"),
+                count_if(and_(graduate, p.gender == "female")),
+                count_if(field),
+                count_if(and_(graduate, field)),
+                count_if(p.contract_scope == "national"),
+                count_if(and_(graduate, p.contract_scope == "national")),
+                func.avg(p.satisfaction),
+                func.avg(gain),
+                count_if(p.applied_on_job == "yes"),
+                count_if(p.applied_on_job.is_not(None)),
+            ).join(DutyStation, DutyStation.duty_station_code == p.duty_station_code, isouter=True),
+            p,
+            filters,
+        )
+        .group_by(p.programme)
+        .order_by(p.programme)
+    )
     figures = {}
     for row in conn.execute(query):
         (name, cohorts, participants, graduates, female, female_grad, field_n, field_grad, national,

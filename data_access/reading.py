@@ -78,9 +78,7 @@ def detect_format(head: bytes, file_name: str) -> FileFormat:
     if head.startswith(_ZIP):
         if b"[Content_Types].xml" in head or b"xl/" in head:
             return "xlsx"
-        raise UploadFormatError(
-            "this is a ZIP archive, not a CSV or .xlsx table; unpack it and upload the file inside"
-        )
+        raise UploadFormatError("this is a ZIP archive, not a CSV or .xlsx table; unpack it and upload the file inside")
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "csv"
     if b"\x00" in head:

@@ -194,7 +194,6 @@ def _history_table(table: Table) -> Table:
 HISTORY_TABLES: dict[str, Table] = {kind: _history_table(table) for kind, table in DATA_TABLES.items()}
 
 
-
 def history_trigger_ddl(table: Table, dialect_name: str) -> list[str]:
     """DDL for the trigger that copies a row into its history table before an upsert replaces it.
 
@@ -205,7 +204,7 @@ def history_trigger_ddl(table: Table, dialect_name: str) -> list[str]:
     names = [c.name for c in table.columns]
     target_list = ", ".join([*names, "replaced_by_batch"])
     old_values = ", ".join([*(f"OLD.{n}" for n in names), "NEW.batch_id"])
-    insert = f"INSERT INTO {history.name} ({target_list}) VALUES ({old_values});"
+    insert = f"INSERT INTO {history.name} ({target_list}) VALUES ({old_values});"  # noqa: S608 - identifiers from the schema, no input
     trigger = f"trg_{table.name}_keep_replaced"
     if dialect_name == "sqlite":
         return [f"CREATE TRIGGER {trigger} BEFORE UPDATE ON {table.name} FOR EACH ROW BEGIN {insert} END"]
@@ -222,5 +221,8 @@ def history_trigger_ddl(table: Table, dialect_name: str) -> list[str]:
 def drop_history_trigger_ddl(table: Table, dialect_name: str) -> list[str]:
     trigger = f"trg_{table.name}_keep_replaced"
     if dialect_name == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {trigger} ON {table.name}", f"DROP FUNCTION IF EXISTS {table.name}_keep_replaced()"]
+        return [
+            f"DROP TRIGGER IF EXISTS {trigger} ON {table.name}",
+            f"DROP FUNCTION IF EXISTS {table.name}_keep_replaced()",
+        ]
     return [f"DROP TRIGGER IF EXISTS {trigger}"]

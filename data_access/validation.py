@@ -175,16 +175,16 @@ def _parse_dates(
     return out
 
 
-def _validate_column(
-    frame: pd.DataFrame, column: Column, context: Context, report: Report
-) -> pd.Series:
+def _validate_column(frame: pd.DataFrame, column: Column, context: Context, report: Report) -> pd.Series:
     values = frame[column.name]
     present = values != ""
     if column.required:
         report.add_mask(frame, ~present, column, "required value is missing")
     kind = column.type
     if kind in ("text", "id"):
-        report.add_mask(frame, values.str.len() > column.max_length, column, f"longer than {column.max_length} characters")
+        report.add_mask(
+            frame, values.str.len() > column.max_length, column, f"longer than {column.max_length} characters"
+        )
         result = values
     elif kind == "code":
         shape_ok = values.str.fullmatch(_CODE)
@@ -195,7 +195,10 @@ def _validate_column(
             allowed = values.isin(known) | (values == ALL_SCOPE if column.allow_all else False)
             what = "entity" if column.references == "entities" else "duty station"
             report.add_mask(
-                frame, present & shape_ok & ~allowed, column, f"unknown {what} code: not in the {column.references} reference data"
+                frame,
+                present & shape_ok & ~allowed,
+                column,
+                f"unknown {what} code: not in the {column.references} reference data",
             )
     elif kind == "enum":
         result = _validate_enum(frame, column, values, present, report)
@@ -290,7 +293,9 @@ def find_repeated_keys(hashes: np.ndarray, rows: np.ndarray) -> list[tuple[int, 
     repeats = np.flatnonzero(sorted_hashes[1:] == sorted_hashes[:-1]) + 1
     if not len(repeats):
         return []
-    first_of_run = np.maximum.accumulate(np.where(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]], np.arange(len(order)), 0))
+    first_of_run = np.maximum.accumulate(
+        np.where(np.r_[True, sorted_hashes[1:] != sorted_hashes[:-1]], np.arange(len(order)), 0)
+    )
     return sorted((int(rows[order[first_of_run[i]]]), int(rows[order[i]])) for i in repeats)
 
 

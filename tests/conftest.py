@@ -12,7 +12,10 @@ from data_access.engine import get_engine, normalise_url
 from data_access.migrate import upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set"))]
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set")),
+]
 KEY = b"test-pseudonym-key"
 
 

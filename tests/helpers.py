@@ -22,7 +22,8 @@ ENTITIES = [
 ]  # fmt: skip
 DUTY_STATIONS = [
     {"duty_station_code": "US-NEWYORK", "duty_station_name": "New York", "country_iso3": "USA",
-     "is_headquarters": "true", "region": "Americas", "latitude": "40.71", "longitude": "-74.01", "hardship_class": "H"},
+     "is_headquarters": "true", "region": "Americas", "latitude": "40.71", "longitude": "-74.01",
+     "hardship_class": "H"},
     {"duty_station_code": "CI-ABIDJAN", "duty_station_name": "Abidjan, Côte d'Ivoire", "country_iso3": "CIV",
      "is_headquarters": "false", "region": "Africa", "latitude": "5.35", "longitude": "-4.00", "hardship_class": "C"},
     {"duty_station_code": "CD-GOMA", "duty_station_name": "Goma", "country_iso3": "COD",
