@@ -1,12 +1,16 @@
-"""Shared fixtures: a real, migrated database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""
+"""Shared fixtures: a real, migrated database (SQLite, and PostgreSQL when TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from data_access.engine import get_engine, normalise_url
 from data_access.migrate import upgrade
@@ -16,26 +20,35 @@ BACKENDS = [
     "sqlite",
     pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set")),
 ]
-KEY = b"test-pseudonym-key"
 
 
-@pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, tmp_path) -> Engine:  # type: ignore[no-untyped-def]
-    """A freshly migrated database on each backend."""
-    if request.param == "sqlite":
-        engine = get_engine(f"sqlite:///{tmp_path / 'test.db'}", 30.0)
-        upgrade(engine)
-        yield engine
-        engine.dispose()
+@contextmanager
+def database_url(backend: str, folder: Path) -> Iterator[str]:
+    """The URL of a new, empty database on ``backend`` (a PostgreSQL schema of its own), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'test.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalise_url(PG_URL))
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(normalise_url(PG_URL), connect_args={"options": f"-csearch_path={schema}"})
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield (
+            make_url(normalise_url(PG_URL))
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A freshly migrated database on each backend."""
+    with database_url(request.param, tmp_path) as url:
+        engine = get_engine(url, 30.0)
+        upgrade(engine)
+        yield engine
+        engine.dispose()
