@@ -1,0 +1,35 @@
+"""The schema, the contract and the migrations agree."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from data_access.contract import KINDS
+from data_access.engine import get_engine
+from data_access.migrate import current_revision, head_revision, upgrade
+from data_access.schema import DATA_TABLES, HISTORY_TABLES, Base
+
+
+def test_every_kind_has_a_table_with_the_contract_columns_and_key():
+    assert set(DATA_TABLES) == set(KINDS)
+    for name, kind in KINDS.items():
+        table = DATA_TABLES[name]
+        assert [c.name for c in table.columns] == [*kind.column_names, "batch_id"]
+        assert tuple(c.name for c in table.primary_key.columns) == kind.key_columns
+        assert [c.name for c in HISTORY_TABLES[name].columns] == [*kind.column_names, "batch_id", "replaced_by_batch"]
+
+
+def test_migrations_build_exactly_the_models(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_an_existing_database_upgrades_in_place(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine)
+    upgrade(engine)  # a second run is a no-op
+    assert current_revision(engine) == head_revision()
