@@ -1,8 +1,8 @@
 """Bulk upserts of validated rows, the fastest way each database offers.
 
-SQLite: the driver's ``executemany`` of a compiled ``INSERT ... ON CONFLICT DO UPDATE``.
-PostgreSQL: ``COPY`` into a temporary staging table, then one ``INSERT ... SELECT ... ON
-CONFLICT DO UPDATE``. Either way the history trigger keeps every replaced row, and
+Rows go into a temporary staging table (SQLite: the driver's ``executemany`` of a
+compiled INSERT; PostgreSQL: ``COPY``), then one ``INSERT ... SELECT ... ORDER BY key ON
+CONFLICT DO UPDATE`` moves them into place. Either way the history trigger keeps every replaced row, and
 every statement is a SQLAlchemy construct with bound values.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, Table, select
+from sqlalchemy import Column, Connection, MetaData, Table, insert, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data_access.contract import Kind
@@ -54,20 +54,21 @@ class BulkWriter:
     def __init__(self, conn: Connection, kind: Kind, table: Table) -> None:
         self.conn, self.kind, self.table = conn, kind, table
         self.postgres = conn.dialect.name == "postgresql"
-        if self.postgres:
-            self.staging = Table(
-                f"staging_{table.name}",
-                MetaData(),
-                *(Column(c.name, c.type) for c in table.columns),
-                prefixes=["TEMPORARY"],
-                postgresql_on_commit="DROP",
-            )
-            self.staging.create(conn)
-        else:
-            compiled = _upsert(sqlite.insert, table).compile(dialect=conn.dialect)
-            order = [c.name for c in table.columns]
-            if list(compiled.positiontup or []) != order:
-                raise RuntimeError("compiled upsert does not bind columns in table order")
+        # Rows go to an unindexed temporary table first; one INSERT ... SELECT ... ORDER BY key
+        # then upserts them all, which keeps index writes in key order and out of Python.
+        self.staging = Table(
+            f"staging_{table.name}",
+            MetaData(),
+            *(Column(c.name, c.type) for c in table.columns),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DROP",
+        )
+        self.staging.drop(conn, checkfirst=True)
+        self.staging.create(conn)
+        if not self.postgres:
+            compiled = insert(self.staging).compile(dialect=conn.dialect)
+            if list(compiled.positiontup or []) != [c.name for c in table.columns]:
+                raise RuntimeError("compiled insert does not bind columns in table order")
             self.sqlite_sql = str(compiled)
 
     def write(self, clean: pd.DataFrame, batch_id: int) -> None:
@@ -87,5 +88,8 @@ class BulkWriter:
             driver.executemany(self.sqlite_sql, rows)
 
     def finish(self) -> None:
-        if self.postgres:
-            self.conn.execute(_upsert(postgresql.insert, self.table, select(self.staging)))
+        keys = [self.staging.c[c.name] for c in self.table.primary_key.columns]
+        source = select(self.staging).where(true()).order_by(*keys)
+        dialect_insert = postgresql.insert if self.postgres else sqlite.insert
+        self.conn.execute(_upsert(dialect_insert, self.table, source))
+        self.staging.drop(self.conn)

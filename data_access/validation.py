@@ -93,16 +93,21 @@ class Context:
     decimal_comma: bool = False
     #: date column -> "dmy" | "mdy" | "ambiguous" | "mixed", for columns holding d/m/y-style dates
     slash_orders: dict[str, str] = field(default_factory=dict)
+    #: raw id -> pseudonym, shared by the chunks of one upload (never stored)
+    pseudonyms: dict[str, str] = field(default_factory=dict)
 
 
 class SlashDatesNeedScan(Exception):
     """A column holds slash dates whose day/month order was not scanned for yet."""
 
 
-def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
-    """Keyed BLAKE2b (128-bit, hex) of each value; each distinct value is hashed once."""
+def pseudonymise(values: pd.Series, key: bytes, cache: dict[str, str] | None = None) -> pd.Series:
+    """Keyed BLAKE2b (128-bit, hex) of each value; each distinct value is hashed once per upload."""
+    cache = {} if cache is None else cache
     codes, uniques = pd.factorize(values)
-    hashed = np.array([_keyed_hash(v, key) for v in uniques.tolist()], dtype=object)
+    hashed = np.array(
+        [cache.get(v) or cache.setdefault(v, _keyed_hash(v, key)) for v in uniques.tolist()], dtype=object
+    )
     return pd.Series(hashed[codes], index=values.index, dtype="str")
 
 
@@ -229,7 +234,7 @@ def _validate_column(frame: pd.DataFrame, column: Column, context: Context, repo
     else:  # pragma: no cover - the contract only declares the types above
         raise ValueError(kind)
     if column.pseudonymise:
-        result = pseudonymise(values, context.pseudonym_key)
+        result = pseudonymise(values, context.pseudonym_key, context.pseudonyms)
     return result
 
 
