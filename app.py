@@ -1,7 +1,6 @@
 """The dashboard: a thin Dash app over the pages in ``pages/``; ``server`` carries the CLI."""
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import Dash
 
 import settings
@@ -12,8 +11,7 @@ app = Dash(
     __name__,
     use_pages=True,
     title=APP_TITLE,
-    external_stylesheets=[dbc.themes.BOOTSTRAP],
-    serve_locally=True,
+    serve_locally=True,  # Bootstrap 5.3 is served from assets/, so the app works with no internet
 )
 app.layout = lambda: create_appshell(dash.page_registry.values())
 server = app.server
