@@ -32,6 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from data_access.contract import ENTITY_TYPES, PILLARS
+
 DEMO_SEED = 20241
 DEMO_PERIOD_START = "2021-01-01"
 DEMO_PERIOD_END = "2024-09-30"
@@ -143,22 +145,8 @@ _LNA_CYCLES = ("2020", "2022", "2024")
 _NY, _GVA, _VIE, _NBO = "US-NEWYORK", "CH-GENEVA", "AT-VIENNA", "KE-NAIROBI"
 _HQ_CODES = (_NY, _GVA, _VIE, _NBO)
 
-_PS, _DEV, _HR, _HUM, _MS = (
-    "Peace and security",
-    "Development",
-    "Human rights",
-    "Humanitarian affairs",
-    "Management and support",
-)
-_DEPT, _OAH, _RC, _PKO, _SPM, _PARTNER, _OTHER = (
-    "Department",
-    "Office away from headquarters",
-    "Regional commission",
-    "Peacekeeping operation",
-    "Special political mission",
-    "Partner organization",
-    "Other",
-)
+_PS, _DEV, _HR, _HUM, _MS = PILLARS
+_DEPT, _OAH, _RC, _PKO, _SPM, _PARTNER, _OTHER = ENTITY_TYPES
 
 
 @dataclass(frozen=True)
