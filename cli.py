@@ -20,19 +20,15 @@ from data_access.migrate import upgrade
 from data_access.store import default_engine
 
 
-def engine():  # type: ignore[no-untyped-def]
-    return default_engine()
-
-
 def cli_user() -> str:
     return f"cli:{getpass.getuser()}"
 
 
 def prepare_database(with_demo: bool) -> None:
     """Create or upgrade the schema; load the demo data into an empty database if asked."""
-    upgrade(engine())
-    if with_demo and database_is_empty(engine()):
-        load_demo(engine(), pseudonym_key=settings.pseudonym_key())
+    upgrade(default_engine())
+    if with_demo and database_is_empty(default_engine()):
+        load_demo(default_engine(), pseudonym_key=settings.pseudonym_key())
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -47,17 +43,17 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 @click.command("init-db")
 def init_db() -> None:
     """Create the database, or upgrade it in place to the current schema."""
-    upgrade(engine())
-    click.echo(f"database ready: {engine().url.render_as_string(hide_password=True)}")
+    upgrade(default_engine())
+    click.echo(f"database ready: {default_engine().url.render_as_string(hide_password=True)}")
 
 
 @click.command("load-demo")
 def load_demo_command() -> None:
     """Load the bundled demo data (into an empty database only)."""
-    upgrade(engine())
-    if not database_is_empty(engine()):
+    upgrade(default_engine())
+    if not database_is_empty(default_engine()):
         raise click.ClickException("the database already holds uploads; load the demo into an empty database")
-    for result in load_demo(engine(), pseudonym_key=settings.pseudonym_key()):
+    for result in load_demo(default_engine(), pseudonym_key=settings.pseudonym_key()):
         click.echo(f"{result.kind}: {result.rows_inserted} rows (batch {result.batch_id})")
 
 
@@ -67,9 +63,9 @@ def load_demo_command() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def import_csv(kind: str, path: str, as_json: bool) -> None:
     """Validate and load a CSV or .xlsx file of KIND; all or nothing."""
-    upgrade(engine())
+    upgrade(default_engine())
     result = ingest(
-        engine(),
+        default_engine(),
         kind,
         path,
         pseudonym_key=settings.pseudonym_key(),
@@ -109,8 +105,8 @@ def _print_report(result) -> None:  # type: ignore[no-untyped-def]
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def batches_command(as_json: bool) -> None:
     """List every upload attempt, newest first."""
-    upgrade(engine())
-    frame = list_batches(engine())
+    upgrade(default_engine())
+    frame = list_batches(default_engine())
     if as_json:
         click.echo(frame.to_json(orient="records", date_format="iso", indent=2))
         return
@@ -123,9 +119,9 @@ def batches_command(as_json: bool) -> None:
 @click.argument("batch_id", type=int)
 def rollback_command(batch_id: int) -> None:
     """Roll back a loaded batch, restoring exactly the state before it."""
-    upgrade(engine())
+    upgrade(default_engine())
     try:
-        result = rollback_batch(engine(), batch_id, rolled_back_by=cli_user())
+        result = rollback_batch(default_engine(), batch_id, rolled_back_by=cli_user())
     except RollbackError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
@@ -144,8 +140,8 @@ def kpis_command(
     as_json: bool, entity: str | None, duty_station: str | None, date_from: dt.date | None, date_to: dt.date | None
 ) -> None:
     """Headline figures with the data contract's definitions."""
-    upgrade(engine())
-    figures = headline_kpis(engine(), Filters(entity, duty_station, date_from, date_to))
+    upgrade(default_engine())
+    figures = headline_kpis(default_engine(), Filters(entity, duty_station, date_from, date_to))
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return

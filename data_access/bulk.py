@@ -18,13 +18,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from data_access.contract import Kind
 
 
-def _upsert(dialect_insert: Any, table: Table, source: Any = None) -> Any:
+def _upsert(dialect_insert: Any, table: Table, source: Any) -> Any:
     keys = [c.name for c in table.primary_key.columns]
-    statement = (
-        dialect_insert(table)
-        if source is None
-        else dialect_insert(table).from_select([c.name for c in table.columns], source)
-    )
+    statement = dialect_insert(table).from_select([c.name for c in table.columns], source)
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
@@ -65,7 +61,14 @@ class BulkWriter:
         )
         self.staging.drop(conn, checkfirst=True)
         self.staging.create(conn)
-        if not self.postgres:
+        if self.postgres:
+            from psycopg import sql
+
+            self.copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+                sql.Identifier(self.staging.name),
+                sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns),
+            )
+        else:
             compiled = insert(self.staging).compile(dialect=conn.dialect)
             if list(compiled.positiontup or []) != [c.name for c in table.columns]:
                 raise RuntimeError("compiled insert does not bind columns in table order")
@@ -75,13 +78,7 @@ class BulkWriter:
         rows = rows_for_table(self.kind, self.table, clean, batch_id)
         driver = self.conn.connection.driver_connection
         if self.postgres:
-            from psycopg import sql
-
-            copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
-                sql.Identifier(self.staging.name),
-                sql.SQL(", ").join(sql.Identifier(c.name) for c in self.table.columns),
-            )
-            with driver.cursor() as cursor, cursor.copy(copy) as stream:
+            with driver.cursor() as cursor, cursor.copy(self.copy_sql) as stream:
                 for row in rows:
                     stream.write_row(row)
         else:

@@ -207,7 +207,7 @@ def _load(
                 decimal_comma=table.delimiter == ";",
                 slash_orders=slash_orders,
             )
-            batch_id = _start_batch(conn, result, uploaded_by)
+            batch_id = _insert_batch(conn, result, "loading", uploaded_by)
             writer = BulkWriter(conn, kind, DATA_TABLES[kind.name])
             hashes, rows = [], []
             result.rows_read = 0
@@ -237,12 +237,15 @@ def _load(
     return result
 
 
-def _start_batch(conn: Connection, result: IngestResult, uploaded_by: str) -> int:
+def _insert_batch(conn: Connection, result: IngestResult, status: str, uploaded_by: str) -> int:
+    """A new upload_batch row for this attempt; its id."""
     values = {
         "kind": result.kind,
         "file_name": result.file_name[:255],
         "sha256": result.sha256,
-        "status": "loading",
+        "status": status,
+        "rows_read": result.rows_read,
+        "error_count": result.error_count,
         "uploaded_by": uploaded_by,
         "uploaded_at": dt.datetime.now(dt.UTC),
     }
@@ -288,17 +291,7 @@ def _record_attempt(engine: Engine, result: IngestResult, report: Report, upload
     result.error_count = report.error_count
     result.warnings = report.warnings + _unknown_value_warnings(report)
     with engine.begin() as conn:
-        values = {
-            "kind": result.kind,
-            "file_name": result.file_name[:255],
-            "sha256": result.sha256,
-            "status": result.status,
-            "rows_read": result.rows_read,
-            "error_count": result.error_count,
-            "uploaded_by": uploaded_by,
-            "uploaded_at": dt.datetime.now(dt.UTC),
-        }
-        attempt_id = conn.execute(insert(batches).values(values).returning(batches.c.id)).scalar_one()
+        attempt_id = _insert_batch(conn, result, result.status, uploaded_by)
     if result.status == "rejected":
         result.batch_id = attempt_id
     return result
