@@ -14,8 +14,9 @@ import settings
 from data_access.batches import RollbackError, list_batches, rollback_batch
 from data_access.contract import KINDS
 from data_access.demo_load import database_is_empty, load_demo
+from data_access.filters import Filters
 from data_access.ingest import ingest
-from data_access.kpis import Filters, headline_kpis
+from data_access.kpis import headline_kpis
 from data_access.migrate import upgrade
 from data_access.store import default_engine
 

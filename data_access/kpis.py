@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Select, and_, case, distinct, func, or_, select
+from sqlalchemy import Connection, Engine, and_, case, distinct, func, or_, select
 
+from data_access.filters import Filters, apply_people_filters, in_period
 from data_access.schema import DutyStation, Headcount, LearningActivity, ProgrammeParticipation
 
 RATE_DIGITS = 4
-
-
-@dataclass(frozen=True)
-class Filters:
-    """A slice of the data. Dates bound the period (inclusive); None means unbounded."""
-
-    entity: str | None = None
-    duty_station: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
 
 
 def _rate(part: float | None, whole: float | None) -> float | None:
@@ -29,33 +18,16 @@ def _rate(part: float | None, whole: float | None) -> float | None:
     return round(part / whole, RATE_DIGITS)
 
 
-def _slice(query: Select[Any], model: Any, filters: Filters) -> Select[Any]:
-    if filters.entity:
-        query = query.where(model.entity_code == filters.entity)
-    if filters.duty_station:
-        query = query.where(model.duty_station_code == filters.duty_station)
-    return query
-
-
-def _in_period(column: Any, filters: Filters) -> Any:
-    conditions = [column.is_not(None)]
-    if filters.date_from:
-        conditions.append(column >= filters.date_from)
-    if filters.date_to:
-        conditions.append(column <= filters.date_to)
-    return and_(*conditions)
-
-
 def headcount_figures(conn: Connection, filters: Filters) -> dict[str, Any]:
     """Staff, entities and duty stations in the latest snapshot on or before the period end."""
-    latest = _slice(select(func.max(Headcount.as_of_date)), Headcount, filters)
+    latest = apply_people_filters(select(func.max(Headcount.as_of_date)), Headcount, filters)
     if filters.date_to:
         latest = latest.where(Headcount.as_of_date <= filters.date_to)
     as_of = conn.execute(latest).scalar()
     if as_of is None:
         return {"as_of_date": None, "headcount": 0, "entities": 0, "duty_stations": 0}
     staffed = Headcount.headcount > 0
-    query = _slice(
+    query = apply_people_filters(
         select(
             func.coalesce(func.sum(Headcount.headcount), 0),
             func.count(distinct(case((staffed, Headcount.entity_code)))),
@@ -76,15 +48,17 @@ def headcount_figures(conn: Connection, filters: Filters) -> dict[str, Any]:
 def platform_figures(conn: Connection, filters: Filters, headcount: int) -> dict[str, dict[str, Any]]:
     """learners, completers, activities, completions and reach_rate per platform."""
     activity = LearningActivity
-    completed = and_(activity.status == "completed", _in_period(activity.completed_on, filters))
+    completed = and_(activity.status == "completed", in_period(activity.completed_on, filters))
     query = select(
         activity.platform,
         func.count(distinct(activity.learner_id)),
         func.count(distinct(case((completed, activity.learner_id)))),
         func.count(),
         func.count(case((completed, 1))),
-    ).where(or_(_in_period(activity.enrolled_on, filters), _in_period(activity.completed_on, filters)))
-    query = _slice(query, activity, filters).group_by(activity.platform).order_by(activity.platform)
+    ).where(or_(in_period(activity.enrolled_on, filters), in_period(activity.completed_on, filters)))
+    if filters.platform:
+        query = query.where(activity.platform == filters.platform)
+    query = apply_people_filters(query, activity, filters).group_by(activity.platform).order_by(activity.platform)
     return {
         platform: {
             "learners": learners,
@@ -111,7 +85,7 @@ def programme_figures(conn: Connection, filters: Filters) -> dict[str, dict[str,
         return func.count(case((condition, 1)))
 
     query = (
-        _slice(
+        apply_people_filters(
             select(
                 p.programme,
                 func.count(distinct(p.cohort)),

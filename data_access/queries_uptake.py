@@ -1,0 +1,175 @@
+"""Uptake of learning platforms: raw counts per slice, before suppression (``views`` applies it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, and_, case, distinct, func, or_, select
+
+from data_access.filters import Filters, apply_people_filters, in_period
+from data_access.schema import DutyStation, Entity, Headcount, LearningActivity
+
+A = LearningActivity
+
+#: Breakdown name -> the activity column it groups by (``location`` is HQ vs field).
+DIMENSIONS = {
+    "entity": "entity_code",
+    "duty_station": "duty_station_code",
+    "platform": "platform",
+    "staff_category": "staff_category",
+    "gender": "gender",
+    "location": "location",
+}
+
+
+def month_of(conn: Connection, column: Any) -> Any:
+    """``YYYY-MM`` of a date column, in the connection's SQL dialect."""
+    if conn.dialect.name == "sqlite":
+        return func.strftime("%Y-%m", column)
+    return func.to_char(column, "YYYY-MM")
+
+
+def _location() -> Any:
+    return case((DutyStation.is_headquarters.is_(True), "Headquarters"), else_="Field")
+
+
+def _activity_scope(query: Any, filters: Filters) -> Any:
+    query = query.where(or_(in_period(A.enrolled_on, filters), in_period(A.completed_on, filters)))
+    if filters.platform:
+        query = query.where(A.platform == filters.platform)
+    return apply_people_filters(query, A, filters)
+
+
+def _completed(filters: Filters) -> Any:
+    return and_(A.status == "completed", in_period(A.completed_on, filters))
+
+
+def latest_snapshot(conn: Connection, filters: Filters) -> Any:
+    """The latest headcount date on or before the period end, or None."""
+    query = apply_people_filters(select(func.max(Headcount.as_of_date)), Headcount, filters)
+    if filters.date_to:
+        query = query.where(Headcount.as_of_date <= filters.date_to)
+    return conn.execute(query).scalar()
+
+
+def headcount_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
+    """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""
+    as_of = latest_snapshot(conn, filters)
+    if as_of is None or dimension == "platform":
+        total = 0 if as_of is None else headcount_total(conn, filters, as_of)
+        return pd.DataFrame({"headcount": [total]})
+    column = _location() if dimension == "location" else getattr(Headcount, DIMENSIONS[dimension])
+    query = select(column.label(dimension), func.sum(Headcount.headcount).label("headcount")).where(
+        Headcount.as_of_date == as_of
+    )
+    if dimension == "location":
+        query = query.join(DutyStation, DutyStation.duty_station_code == Headcount.duty_station_code)
+    query = apply_people_filters(query, Headcount, filters).group_by(column)
+    return pd.DataFrame(conn.execute(query).all(), columns=[dimension, "headcount"])
+
+
+def headcount_total(conn: Connection, filters: Filters, as_of: Any) -> int:
+    query = select(func.coalesce(func.sum(Headcount.headcount), 0)).where(Headcount.as_of_date == as_of)
+    return int(conn.execute(apply_people_filters(query, Headcount, filters)).scalar() or 0)
+
+
+def uptake_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
+    """learners, completers, activities, completions, headcount and reach_rate per ``dimension`` value."""
+    completed = _completed(filters)
+    column = _location() if dimension == "location" else getattr(A, DIMENSIONS[dimension])
+    query = select(
+        column.label(dimension),
+        func.count(distinct(A.learner_id)).label("learners"),
+        func.count(distinct(case((completed, A.learner_id)))).label("completers"),
+        func.count().label("activities"),
+        func.count(case((completed, 1))).label("completions"),
+    )
+    if dimension == "location":
+        query = query.join(DutyStation, DutyStation.duty_station_code == A.duty_station_code)
+    query = _activity_scope(query, filters).group_by(column)
+    frame = pd.DataFrame(
+        conn.execute(query).all(), columns=[dimension, "learners", "completers", "activities", "completions"]
+    )
+    staff = headcount_by(conn, filters, dimension)
+    if dimension == "platform":
+        frame["headcount"] = int(staff["headcount"].iloc[0])
+    else:
+        frame = frame.merge(staff, on=dimension, how="outer").fillna(
+            {"learners": 0, "completers": 0, "activities": 0, "completions": 0, "headcount": 0}
+        )
+    frame["reach_rate"] = frame["learners"] / frame["headcount"].where(frame["headcount"] > 0)
+    return frame.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def uptake_total(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
+    completed = _completed(filters)
+    query = _activity_scope(
+        select(
+            func.count(distinct(A.learner_id)),
+            func.count(distinct(case((completed, A.learner_id)))),
+            func.count(),
+            func.count(case((completed, 1))),
+        ),
+        filters,
+    )
+    frame = pd.DataFrame([conn.execute(query).one()], columns=["learners", "completers", "activities", "completions"])
+    as_of = latest_snapshot(conn, filters)
+    frame["headcount"] = 0 if as_of is None else headcount_total(conn, filters, as_of)
+    frame["reach_rate"] = frame["learners"] / frame["headcount"].where(frame["headcount"] > 0)
+    return frame
+
+
+def uptake_by_entity(conn: Connection, filters: Filters) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "entity")
+    names = pd.DataFrame(conn.execute(select(Entity.entity_code, Entity.entity_name)).all(), columns=["entity", "name"])
+    return names.merge(frame, on="entity", how="right")[["entity", "name", *frame.columns[1:]]]
+
+
+def uptake_by_duty_station(conn: Connection, filters: Filters) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "duty_station")
+    places = pd.DataFrame(
+        conn.execute(
+            select(
+                DutyStation.duty_station_code,
+                DutyStation.duty_station_name,
+                DutyStation.is_headquarters,
+                DutyStation.latitude,
+                DutyStation.longitude,
+            )
+        ).all(),
+        columns=["duty_station", "name", "headquarters", "latitude", "longitude"],
+    )
+    return places.merge(frame, on="duty_station", how="right")[
+        ["duty_station", "name", "headquarters", *frame.columns[1:], "latitude", "longitude"]
+    ]
+
+
+def uptake_by_platform(conn: Connection, filters: Filters) -> pd.DataFrame:
+    return uptake_by(conn, filters, "platform")
+
+
+def uptake_by_location(conn: Connection, filters: Filters) -> pd.DataFrame:
+    return uptake_by(conn, filters, "location").sort_values("location").reset_index(drop=True)
+
+
+def uptake_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Per month and platform: distinct learners enrolling, and completions."""
+    enrolled_month = month_of(conn, A.enrolled_on)
+    enrolling = select(
+        enrolled_month.label("month"), A.platform, func.count(distinct(A.learner_id)).label("learners_enrolling")
+    ).where(in_period(A.enrolled_on, filters))
+    enrolling = apply_people_filters(enrolling, A, filters).group_by(enrolled_month, A.platform)
+    completed_month = month_of(conn, A.completed_on)
+    completing = select(completed_month.label("month"), A.platform, func.count().label("completions")).where(
+        _completed(filters)
+    )
+    completing = apply_people_filters(completing, A, filters).group_by(completed_month, A.platform)
+    if filters.platform:
+        enrolling = enrolling.where(A.platform == filters.platform)
+        completing = completing.where(A.platform == filters.platform)
+    left = pd.DataFrame(conn.execute(enrolling).all(), columns=["month", "platform", "learners_enrolling"])
+    right = pd.DataFrame(conn.execute(completing).all(), columns=["month", "platform", "completions"])
+    frame = left.merge(right, on=["month", "platform"], how="outer").fillna(0)
+    return frame.sort_values(["month", "platform"]).reset_index(drop=True)

@@ -1,0 +1,89 @@
+"""KPI targets (JIU recommendation 1): each target against the actual figure for its year and scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select
+
+from data_access.contract import ALL_SCOPE
+from data_access.filters import Filters
+from data_access.queries_programmes import programme_outcomes
+from data_access.queries_uptake import uptake_total
+from data_access.schema import KpiTarget, LearningActivity
+
+#: A figure at or above this fraction of its target is "at risk" rather than "off track".
+AT_RISK_FRACTION = 0.9
+
+#: KPI key -> the column of the actuals that measures it (graduates' shares, labelled as such).
+MEASURED = {
+    "learners": "learners",
+    "completers": "completers",
+    "activities": "activities",
+    "completions": "completions",
+    "reach_rate": "reach_rate",
+    "completion_rate": "completion_rate",
+    "female_share": "female_share_graduates",
+    "field_share": "field_share_graduates",
+    "national_share": "national_share_graduates",
+    "avg_satisfaction": "avg_satisfaction",
+    "avg_score_gain": "avg_score_gain",
+    "applied_on_job_rate": "applied_on_job_rate",
+}
+
+
+def target_year(conn: Connection, filters: Filters) -> int:
+    """The year the targets are read for: the period end's, else the latest year with activity."""
+    if filters.date_to:
+        return filters.date_to.year
+    latest = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()
+    return latest.year if latest else dt.date.today().year
+
+
+def kpi_actuals(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """One row of every measurable KPI for the target year (activity in that year, cohorts named by it)."""
+    year = target_year(conn, filters)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    period = replace(
+        filters,
+        date_from=max(start, filters.date_from) if filters.date_from else start,
+        date_to=min(end, filters.date_to) if filters.date_to else end,
+    )
+    uptake = uptake_total(conn, period)
+    programmes = programme_outcomes(conn, filters, by_cohort=False, overall=True, cohort_year=year)
+    frame = pd.concat([uptake, programmes.drop(columns=["cohorts"])], axis=1)
+    frame.insert(0, "year", year)
+    return frame
+
+
+def status_of(actual: float | None, target: float) -> str:
+    """on track (at or above target), at risk (within 10% below), off track, or withheld."""
+    if actual is None or pd.isna(actual):
+        return "withheld"
+    if actual >= target:
+        return "on track"
+    return "at risk" if actual >= AT_RISK_FRACTION * target else "off track"
+
+
+def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.DataFrame:
+    """Targets for the actuals' year and the filtered entity (or ALL), each with its actual and status.
+
+    ``actuals`` is the suppressed ``kpi_actuals`` view, so a withheld figure gets no status.
+    """
+    if actuals.empty:
+        return pd.DataFrame(columns=["kpi", "scope", "year", "target", "actual", "status"])
+    year = int(actuals["year"].iloc[0])
+    scopes = [ALL_SCOPE] + ([filters.entity] if filters.entity else [])
+    query = (
+        select(KpiTarget.kpi, KpiTarget.scope, KpiTarget.year, KpiTarget.target)
+        .where(KpiTarget.year == year, KpiTarget.scope.in_(scopes), KpiTarget.kpi.in_(list(MEASURED)))
+        .order_by(KpiTarget.scope.desc(), KpiTarget.kpi)
+    )
+    with engine.connect() as conn:
+        targets = pd.DataFrame(conn.execute(query).all(), columns=["kpi", "scope", "year", "target"])
+    row = actuals.iloc[0]
+    targets["actual"] = [row[MEASURED[kpi]] for kpi in targets["kpi"]]
+    targets["status"] = [status_of(a, t) for a, t in zip(targets["actual"], targets["target"], strict=True)]
+    return targets

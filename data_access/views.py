@@ -1,0 +1,242 @@
+"""Every figure the dashboard draws or exports, by name, with small-cell suppression applied.
+
+A page asks ``run_view(engine, "uptake_by_entity", filters)`` for the table behind a chart;
+the export route asks for the same table, so a download is exactly what the chart shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, func, select
+
+from data_access import queries_needs, queries_programmes, queries_uptake, targets
+from data_access.contract import GENDERS, STAFF_CATEGORIES
+from data_access.filters import PEOPLE_DIMENSIONS, Filters
+from data_access.privacy import differenced, suppress
+from data_access.schema import DutyStation, Entity, LearningActivity, LearningNeed, ProgrammeParticipation, UploadBatch
+
+UPTAKE_COUNTS = ("learners", "completers", "activities", "completions", "headcount")
+UPTAKE_RATES = {"reach_rate": ("learners", "headcount")}
+NEED_DIMENSIONS = ("entity", "duty_station", "staff_category", "gender")
+PROGRAMME_RATES = {
+    **{rate: basis for rate, basis in queries_programmes.SHARES.items()},
+    **{average: (count,) for average, count in queries_programmes.AVERAGES.items()},
+}
+
+
+@dataclass(frozen=True)
+class View:
+    """A named table behind a figure: its query, its key columns, and what is a count of people."""
+
+    title: str
+    query: Callable[[Connection, Filters], pd.DataFrame]
+    keys: tuple[str, ...]
+    counts: tuple[str, ...]
+    rates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Columns whose rows are siblings for complementary suppression; None when rows are not siblings.
+    groups: tuple[str, ...] | None = ()
+    #: The filters that narrow this view's set of people (each is differenced against its parent).
+    dimensions: tuple[str, ...] = PEOPLE_DIMENSIONS
+
+
+VIEWS: dict[str, View] = {
+    "kpi_actuals": View(
+        "Figures measured against KPI targets",
+        targets.kpi_actuals,
+        (),
+        ("learners", "completers", "activities", "completions", "headcount", *queries_programmes.COUNTS),
+        {**UPTAKE_RATES, **PROGRAMME_RATES},
+        groups=None,
+    ),
+    "uptake_total": View(
+        "Learners, completers and reach across platforms",
+        queries_uptake.uptake_total,
+        (),
+        UPTAKE_COUNTS,
+        UPTAKE_RATES,
+        groups=None,
+    ),
+    "uptake_by_platform": View(
+        "Learners, completers and reach per platform",
+        queries_uptake.uptake_by_platform,
+        ("platform",),
+        UPTAKE_COUNTS,
+        UPTAKE_RATES,
+    ),
+    "uptake_by_entity": View(
+        "Learners, completers and reach per entity",
+        queries_uptake.uptake_by_entity,
+        ("entity",),
+        UPTAKE_COUNTS,
+        UPTAKE_RATES,
+    ),
+    "uptake_by_duty_station": View(
+        "Learners, completers and reach per duty station",
+        queries_uptake.uptake_by_duty_station,
+        ("duty_station",),
+        UPTAKE_COUNTS,
+        UPTAKE_RATES,
+    ),
+    "uptake_by_location": View(
+        "Learners and reach at headquarters and in the field",
+        queries_uptake.uptake_by_location,
+        ("location",),
+        UPTAKE_COUNTS,
+        UPTAKE_RATES,
+    ),
+    "uptake_by_month": View(
+        "Learners enrolling and completions per month",
+        queries_uptake.uptake_by_month,
+        ("month", "platform"),
+        ("learners_enrolling", "completions"),
+        groups=("month",),
+    ),
+    "needs_by_need": View(
+        "Learning needs named by respondents",
+        queries_needs.needs_by_need,
+        ("learning_need",),
+        ("respondents", "high_priority_respondents"),
+        {"need_share": ("respondents",), "high_priority_share": ("respondents", "high_priority_respondents")},
+        dimensions=NEED_DIMENSIONS,
+    ),
+    "needs_by_priority": View(
+        "Priority of learning needs per area",
+        queries_needs.needs_by_priority,
+        ("area", "priority"),
+        ("respondents",),
+        {"share_of_area": ("respondents",)},
+        groups=("area",),
+        dimensions=NEED_DIMENSIONS,
+    ),
+    "needs_by_entity": View(
+        "Learning needs per entity",
+        queries_needs.needs_by_entity,
+        ("entity", "learning_need"),
+        ("respondents",),
+        {"need_share": ("respondents",)},
+        groups=("entity",),
+        dimensions=NEED_DIMENSIONS,
+    ),
+    "needs_by_cycle": View(
+        "Learning needs per LNA cycle",
+        queries_needs.needs_by_cycle,
+        ("cycle", "learning_need"),
+        ("respondents",),
+        {"need_share": ("respondents",)},
+        groups=("cycle",),
+        dimensions=NEED_DIMENSIONS,
+    ),
+    "need_gap": View(
+        "Needs against uptake: need share minus share of completions",
+        queries_needs.need_gap,
+        ("learning_need",),
+        ("respondents", "completions"),
+        {
+            "need_share": ("respondents",),
+            "completion_share": ("completions",),
+            "need_gap": ("respondents", "completions"),
+        },
+    ),
+    "programme_summary": View(
+        "Leadership programme outcomes",
+        queries_programmes.programme_summary,
+        ("programme",),
+        queries_programmes.COUNTS,
+        PROGRAMME_RATES,
+        groups=None,
+        dimensions=NEED_DIMENSIONS,
+    ),
+    "programme_cohorts": View(
+        "Leadership programme outcomes per cohort",
+        queries_programmes.programme_cohorts,
+        ("programme", "cohort"),
+        queries_programmes.COUNTS,
+        PROGRAMME_RATES,
+        groups=None,
+        dimensions=NEED_DIMENSIONS,
+    ),
+    "workforce_baseline": View(
+        "Workforce baseline from headcount",
+        queries_programmes.workforce_baseline,
+        (),
+        ("headcount", "female_staff", "field_staff", "locally_recruited_staff"),
+        {
+            "female_share": ("headcount", "female_staff"),
+            "field_share": ("headcount", "field_staff"),
+            "locally_recruited_share": ("headcount", "locally_recruited_staff"),
+        },
+        groups=None,
+        dimensions=NEED_DIMENSIONS,
+    ),
+}
+
+
+def run_view(engine: Engine, name: str, filters: Filters, min_cell: int) -> pd.DataFrame:
+    """The table behind figure ``name`` for ``filters``, with small counts suppressed.
+
+    Counts of people are nullable integers (``pd.NA`` = suppressed); rates built on a
+    suppressed count are ``pd.NA``.
+
+    >>> run_view(engine, "uptake_by_platform", Filters(), 5).set_index("platform").loc["Coursera", "completers"]
+    1300
+    """
+    view = VIEWS[name]
+    with engine.connect() as conn:
+        frame = view.query(conn, filters)
+        extra: dict[str, pd.Series] = {}
+        for dimension in view.dimensions:
+            if getattr(filters, dimension) is None or frame.empty:
+                continue
+            parent = view.query(conn, filters.without(dimension))
+            for column in view.counts:
+                found = differenced(frame, parent, column, list(view.keys), min_cell)
+                extra[column] = extra.get(column, found) | found
+    groups = None if view.groups is None else list(view.groups)
+    return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
+
+
+def data_as_of(engine: Engine) -> str | None:
+    """When the latest loaded upload was committed (ISO, UTC, to the minute), or None."""
+    query = select(func.max(UploadBatch.uploaded_at)).where(UploadBatch.status == "loaded")
+    with engine.connect() as conn:
+        latest = conn.execute(query).scalar()
+    return None if latest is None else f"{latest:%Y-%m-%d %H:%M} UTC"
+
+
+def filter_options(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    """(value, label) choices for every filter, from what is in the store."""
+    with engine.connect() as conn:
+        entities = conn.execute(select(Entity.entity_code, Entity.entity_name).order_by(Entity.entity_code)).all()
+        stations = conn.execute(
+            select(DutyStation.duty_station_code, DutyStation.duty_station_name).order_by(DutyStation.duty_station_name)
+        ).all()
+        platforms = conn.execute(select(LearningActivity.platform).distinct().order_by(LearningActivity.platform))
+        months = conn.execute(
+            select(func.min(LearningActivity.enrolled_on), func.max(LearningActivity.enrolled_on))
+        ).one()
+        lna = LearningNeed
+        needs = conn.execute(select(lna.report_type, lna.learning_need, lna.cycle).distinct())
+        programmes = conn.execute(select(ProgrammeParticipation.programme).distinct().order_by("programme"))
+        need_rows = needs.all()
+        return {
+            "entity": [(code, f"{code} - {name}") for code, name in entities],
+            "duty_station": [(code, name) for code, name in stations],
+            "staff_category": [(value, value) for value in STAFF_CATEGORIES],
+            "gender": [(value, value.capitalize()) for value in GENDERS],
+            "platform": [(value, value) for (value,) in platforms],
+            "report_type": [(v, v) for v in sorted({r[0] for r in need_rows})],
+            "learning_need": [(v, v) for v in sorted({r[1] for r in need_rows})],
+            "cycle": [(v, v) for v in sorted({r[2] for r in need_rows}, reverse=True)],
+            "programme": [(value, value) for (value,) in programmes],
+            "months": _months(*months),
+        }
+
+
+def _months(first: object, last: object) -> list[tuple[str, str]]:
+    if first is None or last is None:
+        return []
+    periods = pd.period_range(str(first)[:7], str(last)[:7], freq="M")
+    return [(str(p), p.strftime("%b %Y")) for p in periods]
