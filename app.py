@@ -6,6 +6,7 @@ from dash import Dash
 import settings
 from cli import prepare_database, register_commands
 from components.shell import APP_TITLE, create_appshell
+from exports import register_exports
 
 app = Dash(
     __name__,
@@ -16,6 +17,7 @@ app = Dash(
 app.layout = lambda: create_appshell(dash.page_registry.values())
 server = app.server
 register_commands(server)
+register_exports(server)
 
 if __name__ == "__main__":
     prepare_database(with_demo=True)

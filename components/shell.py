@@ -7,15 +7,34 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import ALL, Input, Output, State, callback, html
+
+from components.filters import PAGES_LOCATION
 
 APP_TITLE = "Staff learning dashboard"
+NAV_LINK = "nav-link"
 
 
 def create_navbar(pages: Iterable[dict[str, Any]]) -> dbc.Navbar:
-    links = [dbc.NavLink(page["name"], href=page["relative_path"], active="exact") for page in pages]
+    links = [
+        dbc.NavLink(
+            page["name"],
+            href=page["relative_path"],
+            active="partial" if page["relative_path"] != "/" else "exact",
+            id={"type": NAV_LINK, "path": page["relative_path"]},
+        )
+        for page in pages
+        if page.get("nav", True)
+    ]
     return dbc.Navbar(
-        dbc.Container([dbc.NavbarBrand(APP_TITLE, href="/"), dbc.Nav(links, navbar=True)], fluid=True),
+        dbc.Container(
+            [
+                dbc.NavbarBrand(APP_TITLE, href="/"),
+                dbc.NavbarToggler(id="navbar-toggler"),
+                dbc.Collapse(dbc.Nav(links, navbar=True), id="navbar-collapse", navbar=True),
+            ],
+            fluid=True,
+        ),
         color="primary",
         dark=True,
         className="mb-3",
@@ -23,4 +42,30 @@ def create_navbar(pages: Iterable[dict[str, Any]]) -> dbc.Navbar:
 
 
 def create_appshell(pages: Iterable[dict[str, Any]]) -> html.Div:
-    return html.Div([create_navbar(pages), dbc.Container(dash.page_container, fluid=True)])
+    return html.Div(
+        [create_navbar(pages), html.Main(dbc.Container(dash.page_container, fluid=True, className="pb-4"), id="main")]
+    )
+
+
+def links_with_filters(paths: list[str], search: str | None) -> list[str]:
+    """Every page link keeps the current filters, so moving between pages keeps the slice."""
+    return [f"{path}{search or ''}" for path in paths]
+
+
+@callback(
+    Output({"type": NAV_LINK, "path": ALL}, "href"),
+    Input(PAGES_LOCATION, "search"),
+    State({"type": NAV_LINK, "path": ALL}, "id"),
+)
+def carry_filters(search: str | None, ids: list[dict[str, str]]) -> list[str]:
+    return links_with_filters([i["path"] for i in ids], search)
+
+
+@callback(
+    Output("navbar-collapse", "is_open"),
+    Input("navbar-toggler", "n_clicks"),
+    State("navbar-collapse", "is_open"),
+    prevent_initial_call=True,
+)
+def toggle_navbar(_clicks: int | None, is_open: bool | None) -> bool:
+    return not is_open

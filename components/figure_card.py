@@ -1,0 +1,66 @@
+"""A chart in a card: title, chart or "view as table", downloads of exactly what it shows, data date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from components.tables import data_table
+from components.theme import GRAPH_CONFIG
+
+EMPTY_MESSAGE = "No data for this selection. Clear or widen the filters to see figures."
+
+
+def export_href(view: str, fmt: str, query_string: str) -> str:
+    return f"/export/{view}.{fmt}{query_string}"
+
+
+def empty_state(message: str = EMPTY_MESSAGE) -> dbc.Alert:
+    return dbc.Alert(message, color="light", className="mb-0 empty-state")
+
+
+def figure_card(
+    graph_id: str | dict[str, Any],
+    title: str,
+    figure: go.Figure | None,
+    frame: pd.DataFrame,
+    *,
+    view: str,
+    query_string: str,
+    as_of: str | None,
+    min_cell: int,
+    note: str | None = None,
+) -> dbc.Card:
+    """``figure`` is None when ``frame`` holds nothing to draw; the card then says so plainly."""
+    if figure is None or frame.empty:
+        body: Any = empty_state()
+    else:
+        chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
+        body = dbc.Tabs(
+            [
+                dbc.Tab(chart, label="Chart", tab_id="chart"),
+                dbc.Tab(data_table(frame, min_cell), label="View as table", tab_id="table"),
+            ],
+            active_tab="chart",
+        )
+    footer = [
+        html.Span(f"Data as of {as_of}" if as_of else "No data loaded yet", className="me-auto"),
+        html.Span(f"<{min_cell}: fewer than {min_cell} people, hidden. ", className="me-2"),
+        html.A("CSV", href=export_href(view, "csv", query_string), className="me-2", download=f"{view}.csv"),
+        html.A("Excel", href=export_href(view, "xlsx", query_string), download=f"{view}.xlsx"),
+    ]
+    header = [html.H2(title, className="h6 mb-0")]
+    if note:
+        header.append(html.Div(note, className="small text-muted"))
+    return dbc.Card(
+        [
+            dbc.CardHeader(header),
+            dbc.CardBody(body),
+            dbc.CardFooter(footer, className="small text-muted d-flex flex-wrap align-items-center"),
+        ],
+        className="h-100 figure-card",
+    )

@@ -1,0 +1,71 @@
+"""What every page needs for one visit: its filters, the store, the suppression size and the data date.
+
+(A leading underscore keeps Dash's page registry from treating this helper as a page.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Engine
+
+import settings
+from components.figure_card import figure_card
+from data_access.filters import Filters
+from data_access.store import default_engine
+from data_access.views import data_as_of, filter_options, run_view
+
+
+@dataclass
+class PageContext:
+    filters: Filters
+    engine: Engine
+    min_cell: int
+    as_of: str | None
+    options: dict[str, list[tuple[str, str]]]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def from_query(cls, query: dict[str, Any], **fixed: Any) -> PageContext:
+        """The context for a visit; ``fixed`` overrides query values (the entity of an entity page)."""
+        engine = default_engine()
+        filters = Filters.from_query({**query, **fixed})
+        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), filter_options(engine))
+
+    def view(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            self.tables[name] = run_view(self.engine, name, self.filters, self.min_cell)
+        return self.tables[name]
+
+    def card(self, graph_id: Any, title: str, view: str, figure: Any, note: str | None = None) -> Any:
+        return figure_card(
+            graph_id,
+            title,
+            figure,
+            self.view(view),
+            view=view,
+            query_string=self.filters.query_string(),
+            as_of=self.as_of,
+            min_cell=self.min_cell,
+            note=note,
+        )
+
+    def label(self, kind: str, code: str | None) -> str | None:
+        return dict(self.options.get(kind, [])).get(code, code) if code else None
+
+    def describe(self) -> str:
+        """The active filters in words, for the page heading."""
+        f = self.filters
+        parts = [
+            self.label("entity", f.entity),
+            self.label("duty_station", f.duty_station),
+            f.staff_category,
+            f.gender,
+            f.platform,
+        ]
+        if f.date_from or f.date_to:
+            parts.append(f"{f.date_from or 'start'} to {f.date_to or 'latest'}")
+        shown = [p for p in parts if p]
+        return "All staff, all platforms, all dates" if not shown else " · ".join(shown)
