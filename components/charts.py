@@ -16,7 +16,8 @@ from components.theme import PALETTE, SEQUENTIAL, base_layout, count_text, numbe
 
 
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
-    return frame.empty or all(pd.isna(frame[c]).all() for c in columns)
+    """Nothing to draw: no rows, or every value hidden or zero."""
+    return frame.empty or all((pd.Series(numbers(frame[c])).fillna(0) == 0).all() for c in columns)
 
 
 def _bar_height(rows: int, per_row: int = 26, minimum: int = 260) -> int:
@@ -89,18 +90,27 @@ def rate_bars(
             cliponaxis=False,
             customdata=part[category].tolist(),
             marker_color=PALETTE[index % len(PALETTE)],
-            hovertemplate="%{y}<br>%{text}<extra></extra>",
+            hovertemplate=f"%{{y}}<br>{label}: %{{text}} {count_label}<extra></extra>",
         )
     if target is not None:
         figure.add_vline(
             x=target, line_dash="dash", line_color="#444", annotation_text=f"target {rate_text(target, 0)}"
         )
-    top = float(pd.Series(numbers(frame[rate])).max())
+    top = max(float(pd.Series(numbers(frame[rate])).max()), target or 0)
     figure.update_layout(
-        xaxis={"tickformat": ".0%", "title": label, "range": [0, max(top, target or 0) * 1.45]},
+        xaxis={
+            "tickformat": ".0%",
+            "title": f"{label} · number of {count_label}",
+            "range": [0, top * 1.35],
+            "tickvals": [v / 10 for v in range(0, 11, 2)] if top > 0.3 else None,
+        },
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": names},
     )
-    return base_layout(figure, height=_bar_height(len(frame)), legend=colour_by is not None)
+    figure = base_layout(figure, height=_bar_height(len(frame)), legend=colour_by is not None)
+    figure.update_layout(margin_r=90)
+    if colour_by is not None:
+        figure.update_layout(margin_t=70, height=figure.layout.height + 40)
+    return figure
 
 
 def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str) -> go.Figure | None:
@@ -176,7 +186,7 @@ def diverging_gap(frame: pd.DataFrame, *, min_cell: int) -> go.Figure | None:
         )
     )
     figure.update_layout(
-        xaxis={"tickformat": "+.0%", "title": "Need share minus share of completions (points)", "zeroline": True},
+        xaxis={"tickformat": "+.0%", "title": "Need share minus completion share", "zeroline": True},
         yaxis={"type": "category"},
     )
     return base_layout(figure, height=_bar_height(len(frame)), legend=False)
@@ -260,6 +270,10 @@ def duty_station_map(frame: pd.DataFrame, *, min_cell: int) -> go.Figure | None:
         landcolor="#f2f2f2",
         showocean=False,
         resolution=110,
+        fitbounds=False,
+        projection_scale=1,
+        lataxis_range=[-58, 85],
+        lonaxis_range=[-180, 180],
     )
     return base_layout(figure, height=420, legend=False)
 
@@ -286,4 +300,76 @@ def small_multiples(frame: pd.DataFrame, category: str, panels: dict[str, tuple[
         if fmt == "%":
             figure.update_xaxes(tickformat=".0%", row=1, col=index)
     figure.update_yaxes(type="category", autorange="reversed")
-    return base_layout(figure, height=_bar_height(len(frame), per_row=40), legend=False)
+    figure = base_layout(figure, height=_bar_height(len(frame), per_row=40), legend=False)
+    return figure.update_layout(margin_t=40)
+
+
+def cohort_lines(frame: pd.DataFrame, value: str, *, label: str) -> go.Figure | None:
+    """One line per programme across its cohorts (a cohort's name sorts in time order)."""
+    if _empty(frame, value):
+        return None
+    figure = go.Figure()
+    for index, (programme, part) in enumerate(frame.groupby("programme", sort=True)):
+        figure.add_scatter(
+            x=part["cohort"],
+            y=numbers(part[value]),
+            mode="lines+markers",
+            name=str(programme),
+            customdata=part["programme"].tolist(),
+            line={"color": PALETTE[index % len(PALETTE)], "width": 2},
+            hovertemplate=f"{programme}<br>cohort %{{x}}: %{{y:.1%}}<extra></extra>",
+        )
+    figure.update_layout(
+        yaxis={"tickformat": ".0%", "title": label, "range": [0, 1.05]},
+        xaxis={"type": "category", "categoryorder": "category ascending", "title": "Cohort"},
+    )
+    figure = base_layout(figure, height=380)
+    return figure.update_layout(margin_t=80)
+
+
+def share_panels(
+    frame: pd.DataFrame, category: str, panels: dict[str, tuple[str, str, float | None]], *, min_cell: int
+) -> go.Figure | None:
+    """Side-by-side panels of participants' and graduates' shares, each with its workforce baseline.
+
+    ``panels`` maps a column prefix (``female_share``) to (panel title, baseline label, baseline value).
+    """
+    columns = [f"{prefix}_{group}" for prefix in panels for group in ("participants", "graduates")]
+    if frame.empty or all(_empty(frame, column) for column in columns):
+        return None
+    figure = make_subplots(
+        rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=[title for title, _, _ in panels.values()]
+    )
+    for index, (prefix, (_title, base_label, base)) in enumerate(panels.items(), start=1):
+        for offset, group in enumerate(("participants", "graduates")):
+            values = frame[f"{prefix}_{group}"]
+            figure.add_bar(
+                y=frame[category],
+                x=numbers(values),
+                orientation="h",
+                name=group.capitalize(),
+                legendgroup=group,
+                showlegend=index == 1,
+                marker_color=PALETTE[offset],
+                customdata=frame[category].tolist(),
+                text=[rate_text(v, 0) for v in values],
+                textposition="auto",
+                hovertemplate=f"%{{y}}<br>{group}: %{{text}}<extra></extra>",
+                row=1,
+                col=index,
+            )
+        if base is not None and not pd.isna(base):
+            figure.add_vline(
+                x=float(base),
+                line_dash="dash",
+                line_color="#333",
+                row=1,
+                col=index,
+                annotation_text=f"{base_label} {rate_text(base, 0)}",
+                annotation_position="bottom right",
+            )
+        figure.update_xaxes(tickformat=".0%", range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1], row=1, col=index)
+    figure.update_yaxes(type="category", autorange="reversed")
+    figure.update_layout(barmode="group")
+    figure = base_layout(figure, height=_bar_height(len(frame), per_row=60))
+    return figure.update_layout(margin_t=80)

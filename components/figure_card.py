@@ -36,8 +36,14 @@ def figure_card(
     note: str | None = None,
 ) -> dbc.Card:
     """``figure`` is None when ``frame`` holds nothing to draw; the card then says so plainly."""
-    if figure is None or frame.empty:
+    if frame.empty:
         body: Any = empty_state()
+    elif figure is None:
+        body = empty_state(
+            f"Nothing to draw: every figure in this selection is zero or counts fewer than {min_cell} people "
+            "(hidden to protect privacy). The table shows what can be shown."
+        )
+        body = html.Div([body, html.Details([html.Summary("View as table"), data_table(frame, min_cell)])])
     else:
         chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
         body = dbc.Tabs(

@@ -17,6 +17,7 @@ SEQUENTIAL = "Blues"
 #: Every graph: no plotly logo, and the world map from this app's own assets (no internet needed).
 GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
+    "displayModeBar": "hover",
     "responsive": True,
     "topojsonURL": "/assets/topojson/",
     "modeBarButtonsToRemove": ["lasso2d", "select2d"],

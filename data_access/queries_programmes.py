@@ -104,6 +104,10 @@ def programme_summary(conn: Connection, filters: Filters) -> pd.DataFrame:
     return programme_outcomes(conn, filters, by_cohort=False)
 
 
+def programme_total(conn: Connection, filters: Filters) -> pd.DataFrame:
+    return programme_outcomes(conn, filters, by_cohort=False, overall=True)
+
+
 def programme_cohorts(conn: Connection, filters: Filters) -> pd.DataFrame:
     return programme_outcomes(conn, filters, by_cohort=True)
 

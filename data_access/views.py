@@ -149,6 +149,15 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
     ),
+    "programme_total": View(
+        "Leadership programme outcomes, all programmes",
+        queries_programmes.programme_total,
+        (),
+        queries_programmes.COUNTS,
+        PROGRAMME_RATES,
+        groups=None,
+        dimensions=NEED_DIMENSIONS,
+    ),
     "programme_cohorts": View(
         "Leadership programme outcomes per cohort",
         queries_programmes.programme_cohorts,
@@ -240,3 +249,13 @@ def _months(first: object, last: object) -> list[tuple[str, str]]:
         return []
     periods = pd.period_range(str(first)[:7], str(last)[:7], freq="M")
     return [(str(p), p.strftime("%b %Y")) for p in periods]
+
+
+def entity_profile(engine: Engine, code: str) -> dict[str, str | None] | None:
+    """An entity's reference data, or None when the code is unknown."""
+    query = select(Entity.entity_code, Entity.entity_name, Entity.pillar, Entity.entity_type).where(
+        Entity.entity_code == code
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    return None if row is None else dict(row._mapping)

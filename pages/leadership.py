@@ -9,62 +9,34 @@ from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
-from components.theme import rate_text
 from pages._context import PageContext
 
 dash.register_page(__name__, path="/leadership", name="Leadership programmes", title="Leadership programmes", order=3)
 
-#: measure -> (title, share column prefix, workforce baseline column, baseline label)
-SHARES = {
-    "female": ("Women", "female_share", "female_share", "women in the workforce"),
-    "field": ("Outside headquarters", "field_share", "field_share", "field staff in the workforce"),
-    "national": (
-        "National personnel",
-        "national_share",
-        "locally_recruited_share",
-        "locally recruited (GS, NPO) staff",
-    ),
-}
 EVALUATION = {
     "avg_satisfaction": ("Satisfaction, 1-5 (level 1)", "n"),
     "avg_score_gain": ("Score gain, points (level 2)", "n"),
     "applied_on_job_rate": ("Applied on the job (level 3)", "%"),
 }
+SHARES_NOTE = (
+    "Dashed lines: the workforce in the latest headcount. National personnel are compared with locally "
+    "recruited staff (GS and NPO categories)."
+)
 
 
-def share_card(page: PageContext, measure: str, summary: pd.DataFrame, baseline: pd.DataFrame) -> dbc.Card:
-    title, prefix, base_column, base_label = SHARES[measure]
-    long = pd.concat(
-        [
-            pd.DataFrame(
-                {"programme": summary["programme"], "group": "Participants", "share": summary[f"{prefix}_participants"]}
-            ),
-            pd.DataFrame(
-                {"programme": summary["programme"], "group": "Graduates", "share": summary[f"{prefix}_graduates"]}
-            ),
-        ]
-    )
-    figure = charts.grouped_shares(long, "programme", "group", "share", min_cell=page.min_cell)
-    base = baseline[base_column].iloc[0] if not baseline.empty else None
-    if figure is not None and base is not None and not pd.isna(base):
-        figure.add_vline(
-            x=float(base), line_dash="dash", line_color="#444", annotation_text=f"workforce {rate_text(base)}"
-        )
-    return page.card(
-        click_graph_id("programme", f"programme_{measure}"),
-        f"{title}: share of participants and of graduates",
-        "programme_summary",
-        figure,
-        note=f"Dashed line: {base_label} ({rate_text(base)}), from the latest headcount.",
-    )
+def share_figure(page: PageContext, summary: pd.DataFrame, baseline: pd.DataFrame) -> object:
+    base = baseline.iloc[0] if not baseline.empty else {}
+    panels = {
+        "female_share": ("Women", "workforce", base.get("female_share")),
+        "field_share": ("Outside headquarters", "workforce", base.get("field_share")),
+        "national_share": ("National personnel", "locally recruited", base.get("locally_recruited_share")),
+    }
+    return charts.share_panels(summary, "programme", panels, min_cell=page.min_cell)
 
 
 def layout(**query: str) -> html.Div:
     page = PageContext.from_query(query)
     summary = page.view("programme_summary")
-    cohorts = page.view("programme_cohorts")
-    baseline = page.view("workforce_baseline")
-    cohorts_long = cohorts.assign(label=cohorts["programme"] + " " + cohorts["cohort"])
     return html.Div(
         [
             html.H1("Leadership programmes", className="h3"),
@@ -91,36 +63,38 @@ def layout(**query: str) -> html.Div:
                                 "completion_rate",
                                 "graduates",
                                 min_cell=page.min_cell,
-                                label="Completion rate: completed / all participants",
+                                label="Completion rate",
                                 count_label="graduates",
                             ),
-                            note="Click a programme to filter by it.",
+                            note="Completion rate: completed / all participants. Click a programme to filter by it.",
                         ),
                         lg=6,
                         className="mb-3",
                     ),
                     dbc.Col(
                         page.card(
-                            "leadership-cohorts",
+                            click_graph_id("programme", "programme_cohorts"),
                             "Completion rate per cohort",
                             "programme_cohorts",
-                            charts.rate_bars(
-                                cohorts_long,
-                                "label",
-                                "completion_rate",
-                                "graduates",
-                                min_cell=page.min_cell,
-                                label="Completion rate",
-                                count_label="graduates",
+                            charts.cohort_lines(
+                                page.view("programme_cohorts"), "completion_rate", label="Completion rate"
                             ),
+                            note="Cohorts still running show a low rate until their participants complete.",
                         ),
                         lg=6,
                         className="mb-3",
                     ),
-                    *[
-                        dbc.Col(share_card(page, measure, summary, baseline), lg=4, className="mb-3")
-                        for measure in SHARES
-                    ],
+                    dbc.Col(
+                        page.card(
+                            click_graph_id("programme", "programme_shares"),
+                            "Who takes part and who graduates: women, field and national personnel",
+                            "programme_summary",
+                            share_figure(page, summary, page.view("workforce_baseline")),
+                            note=SHARES_NOTE,
+                        ),
+                        lg=12,
+                        className="mb-3",
+                    ),
                     dbc.Col(
                         page.card(
                             "leadership-evaluation",
