@@ -38,7 +38,9 @@ def export_frame(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:
         if str(values.dtype) == "Int64":
             out[column] = [f"<{min_cell}" if pd.isna(v) else int(v) for v in values]
         elif pd.api.types.is_float_dtype(values.dtype):
-            out[column] = [None if pd.isna(v) else round(float(v), 4) for v in values]
+            out[column] = pd.Series(
+                [None if pd.isna(v) else round(float(v), 4) for v in values], dtype=object, index=frame.index
+            )
         else:
             out[column] = [neutralise(v) for v in values]
     return out

@@ -56,9 +56,10 @@ def latest_snapshot(conn: Connection, filters: Filters) -> Any:
 def headcount_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
     """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""
     as_of = latest_snapshot(conn, filters)
-    if as_of is None or dimension == "platform":
-        total = 0 if as_of is None else headcount_total(conn, filters, as_of)
-        return pd.DataFrame({"headcount": [total]})
+    if dimension == "platform":
+        return pd.DataFrame({"headcount": [0 if as_of is None else headcount_total(conn, filters, as_of)]})
+    if as_of is None:
+        return pd.DataFrame({dimension: pd.Series(dtype=object), "headcount": pd.Series(dtype="int64")})
     column = _location() if dimension == "location" else getattr(Headcount, DIMENSIONS[dimension])
     query = select(column.label(dimension), func.sum(Headcount.headcount).label("headcount")).where(
         Headcount.as_of_date == as_of

@@ -1,0 +1,108 @@
+"""Each page's layout and the export route over the demo data: the figures match `kpis`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import plotly.io
+import pytest
+
+from tests.conftest import BACKENDS, database_url
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("pages")
+    with database_url(request.param, folder) as url, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        patch.setenv("INSTANCE_DIR", str(folder))
+        from app import app, server
+
+        runner = server.test_cli_runner()
+        assert runner.invoke(args=["load-demo"]).exit_code == 0
+        yield app, server, runner
+
+
+def kpis(runner, *args: str) -> dict:  # type: ignore[no-untyped-def]
+    return json.loads(runner.invoke(args=["kpis", "--json", *args]).output)
+
+
+def rendered(component) -> str:  # type: ignore[no-untyped-def]
+    return plotly.io.json.to_json_plotly(component)
+
+
+def export_rows(server, view: str, query: str = "") -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    response = server.test_client().get(f"/export/{view}.csv{query}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{view}.csv"'
+    return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+
+
+def test_platform_export_matches_kpis(demo):
+    _, server, runner = demo
+    expected = kpis(runner)["platforms"]
+    for row in export_rows(server, "uptake_by_platform"):
+        figures = expected[row["platform"]]
+        for column in ("learners", "completers", "activities", "completions"):
+            assert int(row[column]) == figures[column], (row["platform"], column)
+    seeds = {r["platform"]: r for r in export_rows(server, "uptake_by_platform")}
+    assert seeds["Coursera"]["completers"] == "1300"
+    assert (seeds["LinkedIn Learning"]["completers"], seeds["LinkedIn Learning"]["completions"]) == ("28000", "35800")
+    assert (seeds["Blue Line"]["learners"], seeds["Blue Line"]["activities"]) == ("7000", "17561")
+
+
+def test_filtered_export_matches_filtered_kpis(demo):
+    _, server, runner = demo
+    expected = kpis(runner, "--entity", "OCHA", "--from", "2024-01-01", "--to", "2024-09-30")["platforms"]
+    rows = export_rows(server, "uptake_by_platform", "?entity=OCHA&from=2024-01-01&to=2024-09-30")
+    assert {r["platform"]: int(r["learners"]) for r in rows} == {k: v["learners"] for k, v in expected.items()}
+
+
+def test_programme_export_matches_the_seed(demo):
+    _, server, _ = demo
+    rows = {r["programme"]: r for r in export_rows(server, "programme_summary")}
+    aplc = rows["Aspiring People Leaders Certification"]
+    assert (aplc["cohorts"], aplc["graduates"], aplc["completion_rate"]) == ("3", "615", "0.82")
+    assert (aplc["female_share_graduates"], aplc["field_share_participants"]) == ("0.6569", "0.828")
+
+
+def test_excel_export_has_the_data_and_an_about_sheet(demo):
+    _, server, _ = demo
+    import openpyxl
+
+    response = server.test_client().get("/export/uptake_by_entity.xlsx?gender=female")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    assert book.sheetnames == ["data", "about"]
+    assert [c.value for c in book["data"][1]][:3] == ["entity", "name", "learners"]
+    assert ("filters", "?gender=female") in [tuple(r) for r in book["about"].iter_rows(values_only=True)]
+
+
+def test_unknown_export_is_404(demo):
+    _, server, _ = demo
+    assert server.test_client().get("/export/upload_batch.csv").status_code == 404
+    assert server.test_client().get("/export/uptake_by_entity.exe").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("module", "query", "expected"),
+    [
+        ("overview", {}, ["37,000", "Key performance indicators against targets, 2024", "off track"]),
+        ("overview", {"entity": "OCHA"}, ["2,600", "Office for the Coordination"]),
+        ("needs", {"cycle": "2022"}, ["LNA cycle 2022", "Learning needs by area, LNA 2022"]),
+        ("uptake", {"duty_station": "CH-GENEVA"}, ["Geneva", "Duty stations: learners (size)"]),
+        ("leadership", {"programme": "E-Management Certificate"}, ["E-Management Certificate"]),
+        ("entity", {"code": "OCHA"}, ["Office for the Coordination of Humanitarian Affairs (OCHA)"]),
+        ("entity", {"code": "NOPE"}, ["There is no entity with the code"]),
+        ("uptake", {"entity": "NOPE"}, ["No data for this selection"]),
+    ],
+)
+def test_each_page_renders_its_figures(demo, module, query, expected):
+    import importlib
+
+    page = importlib.import_module(f"pages.{module}")
+    text = rendered(page.layout(**query))
+    for fragment in expected:
+        assert fragment in text, fragment

@@ -1,0 +1,29 @@
+"""Exports hold what the chart shows: "<N" for hidden counts, and no live spreadsheet formulas."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from exports import export_frame, neutralise
+
+
+def test_formula_cells_are_neutralised():
+    for value in ('=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert neutralise(value) == "'" + value
+    assert neutralise("OCHA") == "OCHA"
+    assert neutralise(5) == 5
+
+
+def test_hidden_counts_and_withheld_rates():
+    frame = pd.DataFrame(
+        {
+            "entity": ["=cmd", "DPO"],
+            "learners": pd.array([pd.NA, 40], dtype="Int64"),
+            "reach_rate": pd.array([pd.NA, 0.123456], dtype="Float64"),
+        }
+    )
+    out = export_frame(frame, 5)
+    assert out.to_dict("records") == [
+        {"entity": "'=cmd", "learners": "<5", "reach_rate": None},
+        {"entity": "DPO", "learners": 40, "reach_rate": 0.1235},
+    ]

@@ -1,0 +1,66 @@
+"""Small-cell suppression: primary, complementary, differencing, and withheld rates."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from data_access.privacy import differenced, suppress
+
+MIN = 5
+
+
+def frame(**columns):  # type: ignore[no-untyped-def]
+    return pd.DataFrame(columns)
+
+
+def test_small_counts_are_hidden_and_zero_and_large_are_shown():
+    out = suppress(frame(k=["a", "b", "c"], n=[0, 3, 40]), counts=["n"], rates={}, min_cell=MIN, groups=None)
+    assert out["n"].tolist() == [0, pd.NA, 40]
+
+
+def test_the_minimum_itself_is_shown():
+    out = suppress(frame(k=["a"], n=[5]), counts=["n"], rates={}, min_cell=MIN, groups=None)
+    assert out["n"].tolist() == [5]
+
+
+def test_a_lone_hidden_sibling_takes_the_smallest_other_with_it():
+    out = suppress(frame(k=["a", "b", "c", "d"], n=[3, 50, 12, 0]), counts=["n"], rates={}, min_cell=MIN, groups=[])
+    assert out["n"].isna().tolist() == [True, False, True, False]
+
+
+def test_complementary_suppression_works_within_each_group_only():
+    data = frame(g=["x", "x", "y", "y"], k=["a", "b", "a", "b"], n=[2, 30, 10, 20])
+    out = suppress(data, counts=["n"], rates={}, min_cell=MIN, groups=["g"])
+    assert out["n"].isna().tolist() == [True, True, False, False]
+
+
+def test_two_hidden_siblings_need_no_more():
+    out = suppress(frame(k=["a", "b", "c"], n=[2, 3, 90]), counts=["n"], rates={}, min_cell=MIN, groups=[])
+    assert out["n"].isna().tolist() == [True, True, False]
+
+
+def test_rates_built_on_a_hidden_count_are_withheld():
+    data = frame(k=["a", "b"], learners=[3, 80], headcount=[10, 100], reach_rate=[0.3, 0.8])
+    out = suppress(
+        data,
+        counts=["learners", "headcount"],
+        rates={"reach_rate": ("learners", "headcount")},
+        min_cell=MIN,
+        groups=None,
+    )
+    assert out["reach_rate"].isna().tolist() == [True, False]
+    assert out["reach_rate"].iloc[1] == 0.8
+
+
+def test_differencing_against_the_parent_slice_hides_a_recoverable_cell():
+    child = frame(entity=["OCHA", "DPO"], n=[97, 40])
+    parent = frame(entity=["OCHA", "DPO"], n=[100, 60])
+    mask = differenced(child, parent, "n", ["entity"], MIN)
+    assert mask.tolist() == [True, False]
+    out = suppress(child, counts=["n"], rates={}, min_cell=MIN, groups=None, extra={"n": mask})
+    assert out["n"].isna().tolist() == [True, False]
+
+
+def test_differencing_a_single_row_total():
+    assert differenced(frame(n=[20]), frame(n=[22]), "n", [], MIN).tolist() == [True]
+    assert differenced(frame(n=[20]), frame(n=[20]), "n", [], MIN).tolist() == [False]
