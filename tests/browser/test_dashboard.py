@@ -1,0 +1,111 @@
+"""Each page in real Chromium: demo figures, filters through the URL, click-to-filter, offline assets."""
+
+from __future__ import annotations
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from data_access.filters import Filters
+from data_access.kpis import headline_kpis
+from data_access.store import default_engine
+from tests.browser.conftest import foreign_requests, requested_urls
+
+PAGES = {
+    "/": "Staff learning at a glance",
+    "/needs": "Learning needs analysis",
+    "/uptake": "Uptake of learning platforms",
+    "/leadership": "Leadership programmes",
+    "/entity/OCHA": "Office for the Coordination of Humanitarian Affairs",
+}
+
+
+def card_value(duo, label: str) -> str:  # type: ignore[no-untyped-def]
+    for card in duo.find_elements("#overview-cards .card-body"):
+        if card.text.startswith(label):
+            return card.find_element(By.CSS_SELECTOR, ".kpi-value").text
+    raise AssertionError(f"no card {label!r}")
+
+
+def choose(duo, name: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Pick ``text`` in the filter dropdown ``name`` the way a person does: open, type, Enter."""
+    dropdown = duo.find_element(f'[id=\'{{"name":"{name}","type":"filter"}}\']')
+    dropdown.click()
+    search = duo.wait_for_element(".dash-dropdown-search, .dash-dropdown-options input, input[type='search']")
+    search.send_keys(text)
+    duo.wait_for_contains_text(".dash-dropdown-options", text)
+    search.send_keys(Keys.ENTER)
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_each_page_loads_with_no_errors_and_no_request_leaves_the_app(dashboard, path):
+    dashboard.wait_for_page(f"{dashboard.server_url}{path}")
+    dashboard.wait_for_contains_text("h1", PAGES[path], timeout=20)
+    dashboard.wait_for_element(".js-plotly-plot .main-svg", timeout=20)
+    assert foreign_requests(dashboard) == []
+    assert dashboard.get_logs() == []
+
+
+def test_the_world_map_comes_from_the_app_itself(dashboard):
+    dashboard.wait_for_page(f"{dashboard.server_url}/uptake")
+    dashboard.wait_for_element(".geo .countries, .geo path", timeout=20)
+    assert any(url.endswith("/assets/topojson/world_110m.json") for url in requested_urls(dashboard))
+    assert foreign_requests(dashboard) == []
+    assert dashboard.get_logs() == []
+
+
+def test_overview_shows_the_seed_figures_as_kpis_computes_them(dashboard):
+    dashboard.wait_for_page(dashboard.server_url)
+    dashboard.wait_for_element("#overview-cards", timeout=20)
+    figures = headline_kpis(default_engine())
+    assert card_value(dashboard, "Staff (headcount)") == f"{figures['headcount']:,}" == "37,000"
+    assert card_value(dashboard, "Entities") == "45"
+    assert card_value(dashboard, "Duty stations") == "461"
+    dashboard.find_element("#overview-targets")
+    assert dashboard.get_logs() == []
+
+
+def test_a_filter_goes_into_the_url_and_back_restores_the_view(dashboard):
+    dashboard.wait_for_page(dashboard.server_url)
+    dashboard.wait_for_element("#overview-cards", timeout=20)
+    choose(dashboard, "entity", "OCHA")
+    dashboard.wait_for_contains_text("p.text-muted", "OCHA - Office for the Coordination", timeout=20)
+    assert "entity=OCHA" in dashboard.driver.current_url
+    expected = headline_kpis(default_engine(), Filters(entity="OCHA"))
+    assert card_value(dashboard, "Staff (headcount)") == f"{expected['headcount']:,}" == "2,600"
+    dashboard.driver.back()
+    dashboard.wait_for_contains_text("p.text-muted", "All staff, all platforms, all dates", timeout=20)
+    assert card_value(dashboard, "Staff (headcount)") == "37,000"
+    assert dashboard.get_logs() == []
+
+
+def test_a_shared_link_restores_the_filters_exactly(dashboard):
+    dashboard.wait_for_page(f"{dashboard.server_url}/?entity=OCHA&gender=female&from=2024-01-01&to=2024-09-30")
+    dashboard.wait_for_element("#overview-cards", timeout=20)
+    dashboard.wait_for_contains_text("p.text-muted", "female", timeout=20)
+    expected = headline_kpis(
+        default_engine(),
+        Filters(entity="OCHA", gender="female", date_from=Filters.from_query({"from": "2024-01-01"}).date_from,
+                date_to=Filters.from_query({"to": "2024-09-30"}).date_to),
+    )  # fmt: skip
+    assert card_value(dashboard, "Staff (headcount)") == f"{expected['headcount']:,}"
+    entity = dashboard.find_element('[id=\'{"name":"entity","type":"filter"}\']')
+    assert "OCHA" in entity.text
+    # The page links carry the filters to the other pages.
+    needs = dashboard.find_element('[id=\'{"path":"/needs","type":"nav-link"}\']')
+    assert needs.get_attribute("href").endswith("/needs?entity=OCHA&gender=female&from=2024-01-01&to=2024-09-30")
+    assert dashboard.get_logs() == []
+
+
+def test_clicking_an_entity_bar_opens_its_profile(dashboard):
+    dashboard.wait_for_page(f"{dashboard.server_url}/uptake")
+    graph = '[id=\'{"action":"entity","type":"click-graph","view":"uptake_by_entity"}\']'
+    dashboard.wait_for_element(f"{graph} .bars path", timeout=20)
+    top_bar = dashboard.find_elements(f"{graph} .bars path")[-1]  # bars are drawn bottom-up: the last is the top one
+    dashboard.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", top_bar)
+    # Plotly hit-tests clicks on its drag layer, which lies over the bars: click where the bar is, as a mouse does.
+    ActionChains(dashboard.driver).move_to_element(top_bar).click().perform()
+    dashboard.wait_for_contains_text("h1", "(MONUSCO)", timeout=20)
+    assert "/entity/MONUSCO" in dashboard.driver.current_url
+    assert dashboard.get_logs() == []
