@@ -5,7 +5,7 @@ from dash import Dash
 
 import settings
 from cli import prepare_database, register_commands
-from components.shell import APP_TITLE, create_appshell
+from components.shell import APP_TITLE, create_appshell, keep_index_page_light
 from exports import register_exports
 
 app = Dash(
@@ -18,6 +18,7 @@ app.layout = lambda: create_appshell(dash.page_registry.values())
 server = app.server
 register_commands(server)
 register_exports(server)
+keep_index_page_light(app)
 
 if __name__ == "__main__":
     prepare_database(with_demo=True)

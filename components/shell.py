@@ -69,3 +69,20 @@ def carry_filters(search: str | None, ids: list[dict[str, str]]) -> list[str]:
 )
 def toggle_navbar(_clicks: int | None, is_open: bool | None) -> bool:
     return not is_open
+
+
+def keep_index_page_light(app: dash.Dash) -> None:
+    """Validate callbacks against the shell alone, not against every page rendered with data.
+
+    On its first request Dash renders every page's layout into ``validation_layout`` and ships
+    it inside the index page (2 MB with the demo data). Every callback here uses ids of the
+    shell or pattern-matching ids, so the shell is all the validation needs.
+    """
+    shell = create_appshell(dash.page_registry.values())
+    done: list[bool] = []
+
+    @app.server.before_request
+    def _light_validation_layout() -> None:
+        if not done:
+            app.validation_layout = shell
+            done.append(True)

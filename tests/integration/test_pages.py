@@ -106,3 +106,12 @@ def test_each_page_renders_its_figures(demo, module, query, expected):
     text = rendered(page.layout(**query))
     for fragment in expected:
         assert fragment in text, fragment
+
+
+def test_the_index_page_stays_small(demo):
+    _, server, _ = demo
+    client = server.test_client()
+    client.get("/")  # Dash builds its validation layout on the first request
+    page = client.get("/")
+    assert page.status_code == 200
+    assert len(page.data) < 50_000, "every page's figures were shipped inside the index page"

@@ -57,3 +57,12 @@ def test_a_click_on_anything_else_filters_the_page():
 
 def test_page_links_keep_the_filters():
     assert links_with_filters(["/", "/needs"], "?entity=OCHA") == ["/?entity=OCHA", "/needs?entity=OCHA"]
+
+
+def test_the_registered_callbacks_are_plain_functions():
+    from components.filters import filters_to_url
+    from components.shell import carry_filters
+
+    ids = [{"type": FILTER, "name": "gender"}]
+    assert filters_to_url(["female"], ids, "?entity=OCHA") == "?entity=OCHA&gender=female"
+    assert carry_filters("?gender=male", [{"type": "nav-link", "path": "/uptake"}]) == ["/uptake?gender=male"]
