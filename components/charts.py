@@ -46,12 +46,32 @@ def count_bars(
             name=label,
             text=[count_text(v, min_cell) for v in frame[column]],
             textposition="auto",
+            cliponaxis=False,
             customdata=frame[category].tolist(),
             marker_color=PALETTE[index % len(PALETTE)],
             hovertemplate=f"%{{y}}<br>{label}: %{{text}}<extra></extra>",
         )
     figure.update_layout(barmode="group", xaxis_title="People", yaxis={"type": "category"})
+    _label_hidden(figure, frame, category, list(series), names, min_cell)
     return base_layout(figure, height=_bar_height(len(frame) * max(1, len(series))), legend=len(series) > 1)
+
+
+def _label_hidden(
+    figure: go.Figure, frame: pd.DataFrame, category: str, columns: list[str], names: list[str], min_cell: int
+) -> None:
+    """Say "<N" where a bar is hidden, so a missing bar never reads as zero."""
+    for name, (_, row) in zip(names, frame.iterrows(), strict=True):
+        hidden = [c for c in columns if pd.isna(row[c])]
+        if hidden:
+            figure.add_annotation(
+                x=0,
+                y=name,
+                text=f"some counts <{min_cell}, hidden",
+                showarrow=False,
+                xanchor="left",
+                font={"size": 11, "color": "#555"},
+                yshift=-8 if len(columns) > 1 else 0,
+            )
 
 
 def rate_bars(
