@@ -4,6 +4,7 @@ import dash
 from dash import Dash
 
 import settings
+from auth import current_user, register_auth
 from cli import prepare_database, register_commands
 from components.shell import APP_TITLE, create_appshell, keep_index_page_light
 from exports import register_exports
@@ -14,12 +15,20 @@ app = Dash(
     title=APP_TITLE,
     serve_locally=True,  # Bootstrap 5.3 is served from assets/, so the app works with no internet
 )
-app.layout = lambda: create_appshell(dash.page_registry.values())
+
+
+def _layout() -> object:
+    user = current_user()
+    return create_appshell(dash.page_registry.values(), user and user.username, user and user.role)
+
+
+app.layout = _layout
 server = app.server
 register_commands(server)
 register_exports(server)
 keep_index_page_light(app)
+register_auth(app)
 
 if __name__ == "__main__":
     prepare_database(with_demo=True)
-    app.run(host=settings.get("HOST"), port=settings.get_int("PORT"), debug=False)
+    app.run(host=settings.get("HOST"), port=settings.get_int("PORT"), debug=False)  # never debug: it runs code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import secrets
 import sys
 
 import click
@@ -19,6 +20,7 @@ from data_access.ingest import ingest
 from data_access.kpis import headline_kpis
 from data_access.migrate import upgrade
 from data_access.store import default_engine
+from data_access.users import ROLES, UserError, audit, create_user, has_users
 
 
 def cli_user() -> str:
@@ -26,10 +28,18 @@ def cli_user() -> str:
 
 
 def prepare_database(with_demo: bool) -> None:
-    """Create or upgrade the schema; load the demo data into an empty database if asked."""
+    """Create or upgrade the schema; load the demo data into an empty database if asked.
+
+    With no user yet, an ``admin`` is created with a random password printed this once.
+    """
     upgrade(default_engine())
     if with_demo and database_is_empty(default_engine()):
         load_demo(default_engine(), pseudonym_key=settings.pseudonym_key())
+    if not has_users(default_engine()):
+        password = secrets.token_urlsafe(15)
+        create_user(default_engine(), "admin", password, "admin")
+        audit(default_engine(), cli_user(), "user_created", "admin (admin)", "ok", "first start")
+        click.echo(f"First start: sign in as 'admin' with the password {password} (shown only this once).")
 
 
 def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt.date | None:
@@ -46,6 +56,31 @@ def init_db() -> None:
     """Create the database, or upgrade it in place to the current schema."""
     upgrade(default_engine())
     click.echo(f"database ready: {default_engine().url.render_as_string(hide_password=True)}")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+@click.option("--entities", default="", help="Comma-separated entity codes the user is limited to (default: all).")
+@click.option("--sso", is_flag=True, help="No password: the user signs in through single sign-on only.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+def create_user_command(username: str, role: str, entities: str, sso: bool, password_stdin: bool) -> None:
+    """Add a user with a role (viewer, uploader, admin), optionally limited to some entities."""
+    upgrade(default_engine())
+    if sso:
+        password = None
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    scope = tuple(code.strip() for code in entities.split(",") if code.strip()) or None
+    try:
+        create_user(default_engine(), username, password, role, scope)
+    except UserError as error:
+        audit(default_engine(), cli_user(), "user_created", username, "refused", str(error))
+        raise click.ClickException(str(error)) from None
+    audit(default_engine(), cli_user(), "user_created", f"{username} ({role})", "ok", f"entities: {entities or 'all'}")
+    click.echo(f"user {username} created: {role}" + (f", limited to {', '.join(scope)}" if scope else ""))
 
 
 @click.command("load-demo")
@@ -73,12 +108,19 @@ def import_csv(kind: str, path: str, as_json: bool) -> None:
         uploaded_by=cli_user(),
         max_errors=settings.get_int("MAX_REPORTED_ERRORS"),
     )
+    audit_upload(cli_user(), result)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         _print_report(result)
     if result.status == "rejected":
         sys.exit(1)
+
+
+def audit_upload(actor: str, result) -> None:  # type: ignore[no-untyped-def]
+    """One audit event per upload attempt: the file name, kind and counts (never row values)."""
+    detail = f"{result.rows_read} rows read, {result.error_count} errors, batch {result.batch_id}"
+    audit(default_engine(), actor, "upload", f"{result.kind}: {result.file_name}", result.status, detail)
 
 
 def _print_report(result) -> None:  # type: ignore[no-untyped-def]
@@ -124,7 +166,9 @@ def rollback_command(batch_id: int) -> None:
     try:
         result = rollback_batch(default_engine(), batch_id, rolled_back_by=cli_user())
     except RollbackError as exc:
+        audit(default_engine(), cli_user(), "rollback", f"batch {batch_id}", "refused", str(exc))
         raise click.ClickException(str(exc)) from None
+    audit(default_engine(), cli_user(), "rollback", f"batch {batch_id} ({result.kind})", "ok")
     click.echo(
         f"rolled back batch {result.batch_id} ({result.kind}): {result.rows_removed} rows removed, "
         f"{result.rows_restored} restored"
@@ -156,7 +200,15 @@ def kpis_command(
                    f"{p['graduates']:,} graduates, completion {p['completion_rate']}")  # fmt: skip
 
 
-COMMANDS = (init_db, load_demo_command, import_csv, batches_command, rollback_command, kpis_command)
+COMMANDS = (
+    init_db,
+    load_demo_command,
+    create_user_command,
+    import_csv,
+    batches_command,
+    rollback_command,
+    kpis_command,
+)
 
 
 def register_commands(server: Flask) -> None:

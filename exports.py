@@ -12,8 +12,10 @@ import pandas as pd
 from flask import Flask, Response, abort, request
 
 import settings
+from auth import require, scoped
 from data_access.filters import Filters
 from data_access.store import default_engine
+from data_access.users import audit
 from data_access.views import VIEWS, data_as_of, run_view
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -72,10 +74,12 @@ def render(view: str, fmt: str, filters: Filters, min_cell: int) -> bytes:
 def register_exports(server: Flask) -> None:
     @server.get("/export/<view>.<fmt>")
     def export(view: str, fmt: str) -> Response:
+        user = require("viewer")
         if view not in VIEWS or fmt not in MEDIA_TYPES:
             abort(404)
-        filters = Filters.from_query(request.args.to_dict())
+        filters = scoped(Filters.from_query(request.args.to_dict()), user)
         body = render(view, fmt, filters, settings.get_int("MIN_CELL_SIZE"))
+        audit(default_engine(), user.username, "export", f"{view}.{fmt}{filters.query_string()}", "ok")
         return Response(
             body,
             mimetype=MEDIA_TYPES[fmt],

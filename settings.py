@@ -57,6 +57,47 @@ SETTINGS: tuple[Setting, ...] = (
         "1000",
         "How many row errors an upload report lists; all are counted.",
     ),
+    Setting(
+        "ENVIRONMENT",
+        "development",
+        "`production` refuses to start without SECRET_KEY and PSEUDONYM_KEY from the environment "
+        "and marks the session cookie Secure (HTTPS only).",
+    ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        "Signs session cookies. Empty (development only) means a random key generated once into "
+        "`<INSTANCE_DIR>/secret.key`.",
+    ),
+    Setting("SESSION_HOURS", "8", "How long a sign-in lasts."),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        "Sign-in attempts allowed per address and username (flask-limiter syntax).",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        "Where sign-in attempts are counted: `memory://` per process, `redis://127.0.0.1:6379` shared by workers.",
+    ),
+    Setting(
+        "MAX_REQUEST_BYTES",
+        "1048576",
+        "Largest request body outside the upload route; larger requests get 413 before the body is read.",
+    ),
+    Setting(
+        "OIDC_ISSUER",
+        "",
+        "Single sign-on: the OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read). "
+        "Empty turns single sign-on off.",
+    ),
+    Setting("OIDC_CLIENT_ID", "", "Single sign-on: this application's client id at the identity provider."),
+    Setting("OIDC_CLIENT_SECRET", "", "Single sign-on: the client secret."),
+    Setting(
+        "OIDC_USERNAME_CLAIM",
+        "email",
+        "Single sign-on: the ID-token claim that must match a username created with `create-user`.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -87,12 +128,31 @@ def database_url() -> str:
     return get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'learning.db'}"
 
 
+def is_production() -> bool:
+    return get("ENVIRONMENT").strip().lower() == "production"
+
+
+class ConfigurationError(RuntimeError):
+    """A setting that must be given is missing."""
+
+
 def pseudonym_key() -> bytes:
     """The pseudonymisation secret: from the environment, else a per-install random key."""
-    configured = get("PSEUDONYM_KEY")
+    return _secret("PSEUDONYM_KEY", "pseudonym.key")
+
+
+def secret_key() -> bytes:
+    """The session-signing secret: from the environment, else (development only) a per-install random key."""
+    return _secret("SECRET_KEY", "secret.key")
+
+
+def _secret(name: str, file_name: str) -> bytes:
+    configured = get(name)
     if configured:
         return configured.encode()
-    key_file = instance_dir() / "pseudonym.key"
+    if is_production():
+        raise ConfigurationError(f"{name} must be set in the environment when ENVIRONMENT=production")
+    key_file = instance_dir() / file_name
     if not key_file.exists():
         try:
             fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -15,7 +15,22 @@ APP_TITLE = "Staff learning dashboard"
 NAV_LINK = "nav-link"
 
 
-def create_navbar(pages: Iterable[dict[str, Any]]) -> dbc.Navbar:
+def user_menu(username: str | None, role: str | None) -> html.Div | None:
+    """Who is signed in, and a sign-out button (a plain form POST, so it works without scripts)."""
+    if username is None:
+        return None
+    return html.Form(
+        [
+            html.Span(f"{username} ({role})", className="navbar-text me-2 small", id="signed-in-user"),
+            html.Button("Sign out", type="submit", className="btn btn-outline-light btn-sm", id="sign-out"),
+        ],
+        action="/logout",
+        method="POST",
+        className="d-flex align-items-center ms-lg-auto",
+    )
+
+
+def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> dbc.Navbar:
     links = [
         dbc.NavLink(
             page["name"],
@@ -31,7 +46,9 @@ def create_navbar(pages: Iterable[dict[str, Any]]) -> dbc.Navbar:
             [
                 dbc.NavbarBrand(APP_TITLE, href="/"),
                 dbc.NavbarToggler(id="navbar-toggler"),
-                dbc.Collapse(dbc.Nav(links, navbar=True), id="navbar-collapse", navbar=True),
+                dbc.Collapse(
+                    [dbc.Nav(links, navbar=True), user_menu(username, role)], id="navbar-collapse", navbar=True
+                ),
             ],
             fluid=True,
         ),
@@ -41,9 +58,12 @@ def create_navbar(pages: Iterable[dict[str, Any]]) -> dbc.Navbar:
     )
 
 
-def create_appshell(pages: Iterable[dict[str, Any]]) -> html.Div:
+def create_appshell(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> html.Div:
     return html.Div(
-        [create_navbar(pages), html.Main(dbc.Container(dash.page_container, fluid=True, className="pb-4"), id="main")]
+        [
+            create_navbar(pages, username, role),
+            html.Main(dbc.Container(dash.page_container, fluid=True, className="pb-4"), id="main"),
+        ]
     )
 
 

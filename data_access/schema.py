@@ -170,6 +170,37 @@ class KpiTarget(Base):
     batch_id: Mapped[int] = _batch_fk()
 
 
+class User(Base):
+    """Someone who may sign in: a role, and optionally the entities they are limited to."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    #: argon2id hash; empty for users who only sign in through single sign-on.
+    password_hash: Mapped[str] = mapped_column(String(200))
+    #: viewer, uploader or admin
+    role: Mapped[str] = mapped_column(String(20))
+    #: Comma-separated entity codes the user is limited to; None means every entity.
+    entity_scope: Mapped[str | None] = mapped_column(String(1000))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Who did what, when (UTC), and how it ended. Never holds a raw staff identifier."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(300))
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(1000), default="")
+
+
 #: Upload kind -> its table.
 DATA_TABLES: dict[str, Table] = {
     model.__tablename__: model.__table__  # type: ignore[misc]

@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 import settings
+from auth import current_user, scoped
 from components.figure_card import figure_card
 from data_access.filters import Filters
 from data_access.store import default_engine
@@ -31,8 +32,12 @@ class PageContext:
     def from_query(cls, query: dict[str, Any], **fixed: Any) -> PageContext:
         """The context for a visit; ``fixed`` overrides query values (the entity of an entity page)."""
         engine = default_engine()
-        filters = Filters.from_query({**query, **fixed})
-        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), filter_options(engine))
+        user = current_user()
+        filters = scoped(Filters.from_query({**query, **fixed}), user)
+        options = filter_options(engine)
+        if user is not None and user.entities is not None:
+            options["entity"] = [(code, label) for code, label in options["entity"] if code in user.entities]
+        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), options)
 
     def view(self, name: str) -> pd.DataFrame:
         if name not in self.tables:

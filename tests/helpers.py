@@ -72,3 +72,23 @@ def table_rows(engine: Engine, kind: str, history: bool = False) -> list[tuple]:
     table = (HISTORY_TABLES if history else DATA_TABLES)[kind]
     with engine.connect() as conn:
         return sorted(tuple(str(v) for v in row) for row in conn.execute(select(table)))
+
+
+def create_user(
+    runner, username: str, role: str = "viewer", entities: str = "", password: str = "a-long-test-password"
+):  # type: ignore[no-untyped-def]
+    """Add a user through the `create-user` command (password on stdin)."""
+    args = ["create-user", username, "--role", role, "--password-stdin"] + (
+        ["--entities", entities] if entities else []
+    )
+    result = runner.invoke(args=args, input=password + "\n")
+    assert result.exit_code == 0, result.output
+
+
+def signed_in(server, username: str):  # type: ignore[no-untyped-def]
+    """A test client whose session belongs to ``username``; its requests come from the app's own origin."""
+    client = server.test_client()
+    with client.session_transaction() as session:
+        session["user"] = username
+    client.environ_base["HTTP_ORIGIN"] = "http://localhost"
+    return client

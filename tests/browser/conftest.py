@@ -9,6 +9,9 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import database_url
+from tests.helpers import create_user
+
+PASSWORD = "browser-test-password"
 
 os.environ.setdefault("DASH_TEST_CHROMEPATH", shutil.which("chromium") or "/usr/bin/chromium")
 
@@ -29,16 +32,37 @@ def demo_app(tmp_path_factory):  # type: ignore[no-untyped-def]
     with database_url("sqlite", folder) as url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", url)
         patch.setenv("INSTANCE_DIR", str(folder))
+        patch.setenv("LOGIN_RATE_LIMIT", "1000 per minute")  # these tests sign in many times a minute
         from app import app, server
 
-        assert server.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
+        runner = server.test_cli_runner()
+        assert runner.invoke(args=["load-demo"]).exit_code == 0
+        create_user(runner, "viewer", password=PASSWORD)
+        create_user(runner, "ocha-viewer", entities="OCHA", password=PASSWORD)
         yield app
+
+
+def sign_in(duo, username: str, password: str = PASSWORD, next_path: str = "/") -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the form, as a person does."""
+    duo.driver.get(f"{duo.server.url}/login?next={next_path}")
+    duo.wait_for_element("#username").send_keys(username)
+    duo.find_element("#password").send_keys(password)
+    duo.find_element("#sign-in").click()
 
 
 @pytest.fixture
 def dashboard(dash_duo, demo_app):  # type: ignore[no-untyped-def]
-    dash_duo.start_server(demo_app)
+    """The running dashboard, signed in as a viewer of every entity."""
+    start_signed_out(dash_duo, demo_app)
+    sign_in(dash_duo, "viewer")
+    dash_duo.server_url = dash_duo.server.url  # dash_duo's own wait for the app to render
+    dash_duo.wait_for_element("#signed-in-user", timeout=20)
     return dash_duo
+
+
+def start_signed_out(duo, app) -> None:  # type: ignore[no-untyped-def]
+    """Start the server without dash_duo's first visit, which would wait for a Dash page on the sign-in form."""
+    duo.start_server(app, navigate=False)
 
 
 def requested_urls(duo) -> list[str]:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 from data_access.filters import Filters
 from data_access.kpis import headline_kpis
 from data_access.store import default_engine
-from tests.browser.conftest import foreign_requests, requested_urls
+from tests.browser.conftest import foreign_requests, requested_urls, sign_in, start_signed_out
 
 PAGES = {
     "/": "Staff learning at a glance",
@@ -109,3 +109,33 @@ def test_clicking_an_entity_bar_opens_its_profile(dashboard):
     dashboard.wait_for_contains_text("h1", "(MONUSCO)", timeout=20)
     assert "/entity/MONUSCO" in dashboard.driver.current_url
     assert dashboard.get_logs() == []
+
+
+def test_signed_out_visitors_see_the_sign_in_page_and_come_back_after(dash_duo, demo_app):
+    start_signed_out(dash_duo, demo_app)
+    dash_duo.driver.get(f"{dash_duo.server.url}/uptake?gender=female")
+    dash_duo.wait_for_element("#sign-in")
+    assert (
+        "/login?next=/uptake?gender%3Dfemale" in dash_duo.driver.current_url or "/login" in dash_duo.driver.current_url
+    )
+    dash_duo.find_element("#username").send_keys("viewer")
+    dash_duo.find_element("#password").send_keys("wrong password, surely")
+    dash_duo.find_element("#sign-in").click()
+    dash_duo.wait_for_contains_text(".alert-danger", "Wrong username or password")
+    sign_in(dash_duo, "viewer", next_path="/uptake?gender=female")
+    dash_duo.wait_for_contains_text("h1", "Uptake of learning platforms", timeout=20)
+    dash_duo.find_element("#sign-out").click()
+    dash_duo.wait_for_element("#sign-in")
+    # The only console entry is the refused sign-in's status (401), which Chromium reports as a network error.
+    assert [log["message"] for log in dash_duo.get_logs()] == [
+        f"{dash_duo.server.url}/login - Failed to load resource: the server responded with a status of 401 (UNAUTHORIZED)"
+    ]
+
+
+def test_a_user_limited_to_one_entity_sees_only_it(dash_duo, demo_app):
+    start_signed_out(dash_duo, demo_app)
+    sign_in(dash_duo, "ocha-viewer", next_path="/?entity=DPO")
+    dash_duo.wait_for_element("#overview-cards", timeout=20)
+    dash_duo.wait_for_contains_text("p.text-muted", "OCHA - Office for the Coordination", timeout=20)
+    assert card_value(dash_duo, "Staff (headcount)") == "2,600"
+    assert dash_duo.get_logs() == []

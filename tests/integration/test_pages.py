@@ -10,6 +10,7 @@ import plotly.io
 import pytest
 
 from tests.conftest import BACKENDS, database_url
+from tests.helpers import create_user, signed_in
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -22,6 +23,7 @@ def demo(request, tmp_path_factory):  # type: ignore[no-untyped-def]
 
         runner = server.test_cli_runner()
         assert runner.invoke(args=["load-demo"]).exit_code == 0
+        create_user(runner, "viewer")
         yield app, server, runner
 
 
@@ -34,7 +36,7 @@ def rendered(component) -> str:  # type: ignore[no-untyped-def]
 
 
 def export_rows(server, view: str, query: str = "") -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    response = server.test_client().get(f"/export/{view}.csv{query}")
+    response = signed_in(server, "viewer").get(f"/export/{view}.csv{query}")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="{view}.csv"'
     return list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
@@ -72,7 +74,7 @@ def test_excel_export_has_the_data_and_an_about_sheet(demo):
     _, server, _ = demo
     import openpyxl
 
-    response = server.test_client().get("/export/uptake_by_entity.xlsx?gender=female")
+    response = signed_in(server, "viewer").get("/export/uptake_by_entity.xlsx?gender=female")
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     assert book.sheetnames == ["data", "about"]
@@ -82,8 +84,8 @@ def test_excel_export_has_the_data_and_an_about_sheet(demo):
 
 def test_unknown_export_is_404(demo):
     _, server, _ = demo
-    assert server.test_client().get("/export/upload_batch.csv").status_code == 404
-    assert server.test_client().get("/export/uptake_by_entity.exe").status_code == 404
+    assert signed_in(server, "viewer").get("/export/upload_batch.csv").status_code == 404
+    assert signed_in(server, "viewer").get("/export/uptake_by_entity.exe").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -110,7 +112,7 @@ def test_each_page_renders_its_figures(demo, module, query, expected):
 
 def test_the_index_page_stays_small(demo):
     _, server, _ = demo
-    client = server.test_client()
+    client = signed_in(server, "viewer")
     client.get("/")  # Dash builds its validation layout on the first request
     page = client.get("/")
     assert page.status_code == 200
