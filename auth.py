@@ -29,12 +29,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 import settings
+from callback_guard import payload_error
 from data_access.filters import Filters
 from data_access.store import default_engine
 from data_access.users import SignedInUser, audit, authenticate, find_user
 
 #: Paths anyone may fetch: static code and styles (no data), and the sign-in itself.
-PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/login", "/static/")
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
+PUBLIC_PATHS = ("/login", "/login/sso", "/login/sso/callback")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 #: Dash's own endpoints and the exports answer 401 (JSON) rather than redirecting to the sign-in page.
 API_PREFIXES = ("/_dash-", "/export/", "/upload")
@@ -96,7 +98,7 @@ def _same_origin() -> bool:
 
 
 def _is_public(path: str) -> bool:
-    return path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
@@ -146,6 +148,10 @@ def register_auth(app: Any) -> None:
                 return jsonify(error="sign in first"), 401  # type: ignore[return-value]
             return redirect(url_for("login", next=request.full_path.rstrip("?")))
         g.user = user
+        if request.path == "/_dash-update-component":
+            problem = payload_error(request.get_json(silent=True))
+            if problem:
+                return jsonify(error=f"malformed callback request: {problem}"), 400  # type: ignore[return-value]
         return None
 
     @server.after_request

@@ -127,9 +127,8 @@ def test_signed_out_visitors_see_the_sign_in_page_and_come_back_after(dash_duo, 
     dash_duo.find_element("#sign-out").click()
     dash_duo.wait_for_element("#sign-in")
     # The only console entry is the refused sign-in's status (401), which Chromium reports as a network error.
-    assert [log["message"] for log in dash_duo.get_logs()] == [
-        f"{dash_duo.server.url}/login - Failed to load resource: the server responded with a status of 401 (UNAUTHORIZED)"
-    ]
+    refused = "Failed to load resource: the server responded with a status of 401 (UNAUTHORIZED)"
+    assert [log["message"] for log in dash_duo.get_logs()] == [f"{dash_duo.server.url}/login - {refused}"]
 
 
 def test_a_user_limited_to_one_entity_sees_only_it(dash_duo, demo_app):

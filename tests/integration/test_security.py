@@ -1,0 +1,269 @@
+"""Access control and hardening, over HTTP against the real app and store."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from data_access.schema import AuditEvent
+from tests.conftest import database_url
+from tests.helpers import create_user, signed_in
+
+ORIGIN = "http://localhost"
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("security")
+    with database_url("sqlite", folder) as url, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        patch.setenv("INSTANCE_DIR", str(folder))
+        from app import app, server
+
+        runner = server.test_cli_runner()
+        assert runner.invoke(args=["load-demo"]).exit_code == 0
+        create_user(runner, "viewer", password=PASSWORD)
+        create_user(runner, "ocha-viewer", entities="OCHA", password=PASSWORD)
+        yield app, server, runner
+
+
+def dependencies(server) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
+    return [
+        d for d in signed_in(server, "viewer").get("/_dash-dependencies").get_json() if not d["clientside_function"]
+    ]
+
+
+def _wildcard(component_id: str) -> bool:
+    return '["ALL"]' in component_id
+
+
+def callback_body(dep: dict, values: dict | None = None) -> dict:  # type: ignore[type-arg]
+    """The request the browser would send for ``dep`` (no component matches a wildcard)."""
+    values = values or {}
+
+    def entry(item):  # type: ignore[no-untyped-def]
+        if _wildcard(item["id"]):
+            return []
+        return {"id": item["id"], "property": item["property"], "value": values.get(item["property"])}
+
+    output = dep["output"]
+    if output.startswith(".."):
+        outputs = [
+            dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in output.strip(".").split("...")
+        ]
+    else:
+        component, prop = output.rsplit(".", 1)
+        outputs = [] if _wildcard(component) else {"id": component, "property": prop}
+    first = dep["inputs"][0]
+    return {
+        "output": output,
+        "outputs": outputs,
+        "inputs": [entry(i) for i in dep["inputs"]],
+        "state": [entry(s) for s in dep["state"]],
+        "changedPropIds": [f"{first['id']}.{first['property']}"],
+    }
+
+
+def post(client, body):  # type: ignore[no-untyped-def]
+    return client.post("/_dash-update-component", json=body, headers={"Origin": ORIGIN})
+
+
+def test_every_callback_refuses_anonymous_callers(site):
+    _, server, _ = site
+    anonymous = server.test_client()
+    deps = dependencies(server)
+    assert len(deps) >= 5
+    for dep in deps:
+        response = post(anonymous, callback_body(dep))
+        assert response.status_code == 401, dep["output"]
+        assert b"sign in first" in response.data
+
+
+def test_every_callback_answers_a_viewer_without_error(site):
+    _, server, _ = site
+    viewer = signed_in(server, "viewer")
+    for dep in dependencies(server):
+        response = post(viewer, callback_body(dep, {"pathname": "/", "search": "", "n_clicks": 1, "is_open": False}))
+        assert response.status_code in (200, 204), (dep["output"], response.status_code)
+
+
+def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
+    _, server, _ = site
+    router = next(d for d in dependencies(server) if "_pages_content" in d["output"])
+    scoped = signed_in(server, "ocha-viewer")
+    for path, search in (("/uptake", "?entity=DPO"), ("/", ""), ("/entity/DPO", ""), ("/needs", "?entity=UNMISS")):
+        response = post(scoped, callback_body(router, {"pathname": path, "search": search}))
+        assert response.status_code == 200
+        text = response.get_data(as_text=True)
+        assert "Office for the Coordination of Humanitarian Affairs" in text
+        for other in ('"DPO"', '"UNMISS"', "Department of Peace Operations"):
+            assert other not in text, (path, other)
+    export = scoped.get("/export/uptake_by_entity.csv?entity=DPO").get_data(as_text=True)
+    assert "OCHA" in export and "DPO" not in export
+
+
+def test_wrong_types_get_400_not_a_traceback(site):
+    _, server, _ = site
+    viewer = signed_in(server, "viewer")
+    router = next(d for d in dependencies(server) if "_pages_content" in d["output"])
+    for values in ({"search": 123, "pathname": "/"}, {"pathname": ["x"], "search": ""}, {"pathname": {"a": 1}}):
+        response = post(viewer, callback_body(router, values))
+        assert response.status_code == 400, values
+        assert b"Traceback" not in response.data
+    assert (
+        post(viewer, {"inputs": [{"id": "x", "property": "dangerouslySetInnerHTML", "value": "<b>"}]}).status_code
+        == 400
+    )
+    assert post(viewer, ["not", "an", "object"]).status_code == 400
+
+
+def test_unknown_codes_in_a_shared_link_show_an_empty_state(site):
+    _, server, _ = site
+    router = next(d for d in dependencies(server) if "_pages_content" in d["output"])
+    viewer = signed_in(server, "viewer")
+    for search in ("?entity=NOPE", "?entity=%27%3B%20DROP%20TABLE%20x", "?from=yesterday&gender=%00"):
+        response = post(viewer, callback_body(router, {"pathname": "/uptake", "search": search}))
+        assert response.status_code == 200, search
+
+
+def test_pages_redirect_and_data_endpoints_refuse_when_signed_out(site):
+    _, server, _ = site
+    anonymous = server.test_client()
+    page = anonymous.get("/uptake?gender=female")
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login?next=/uptake")
+    for path in ("/_dash-layout", "/_dash-dependencies", "/export/uptake_by_entity.csv"):
+        assert anonymous.get(path).status_code == 401, path
+    assert anonymous.get("/assets/bootstrap.min.css").status_code == 200
+    assert anonymous.get("/login").status_code == 200
+
+
+def test_sign_in_sets_a_hardened_session_cookie_and_is_audited(site):
+    _, server, _ = site
+    client = server.test_client()
+    refused = client.post("/login", data={"username": "viewer", "password": "nope"}, headers={"Origin": ORIGIN})
+    assert refused.status_code == 401
+    response = client.post(
+        "/login",
+        data={"username": "viewer", "password": PASSWORD, "next": "//evil.example/x"},
+        headers={"Origin": ORIGIN},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/_dash-layout").status_code == 200
+    events = audit_rows(server)
+    assert ("viewer", "sign_in", "refused") in events and ("viewer", "sign_in", "ok") in events
+
+
+def audit_rows(server) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+    from data_access.store import default_engine
+
+    with default_engine().connect() as conn:
+        return [tuple(r) for r in conn.execute(select(AuditEvent.actor, AuditEvent.action, AuditEvent.outcome))]
+
+
+def test_state_changing_requests_from_another_site_are_refused(site):
+    _, server, _ = site
+    viewer = signed_in(server, "viewer")
+    viewer.environ_base.pop("HTTP_ORIGIN")
+    assert viewer.post("/logout").status_code == 403
+    assert viewer.post("/logout", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert viewer.post("/logout", headers={"Origin": ORIGIN}).status_code == 302
+
+
+def test_security_headers(site):
+    _, server, _ = site
+    response = signed_in(server, "viewer").get("/")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "default-src 'self'" in csp and "'unsafe-eval'" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_oversized_requests_get_413_before_the_body_is_read(site, monkeypatch):
+    _, server, _ = site
+    monkeypatch.setenv("MAX_REQUEST_BYTES", "1000")
+    viewer = signed_in(server, "viewer")
+    response = viewer.post("/_dash-update-component", data=b"x" * 5000, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+
+
+def test_sign_in_attempts_are_rate_limited(site, monkeypatch):
+    _, server, _ = site
+    monkeypatch.setenv("LOGIN_RATE_LIMIT", "3 per minute")
+    client = server.test_client()
+    codes = [
+        client.post("/login", data={"username": "limited", "password": "x"}, headers={"Origin": ORIGIN}).status_code
+        for _ in range(5)
+    ]
+    assert codes == [401, 401, 401, 429, 429]
+    assert ("limited", "sign_in", "limited") in audit_rows(server)
+
+
+def test_exports_are_audited_without_staff_identifiers(site):
+    _, server, _ = site
+    signed_in(server, "viewer").get("/export/uptake_by_platform.csv?gender=female")
+    assert ("viewer", "export", "ok") in audit_rows(server)
+    from data_access.store import default_engine
+
+    with default_engine().connect() as conn:
+        text = json.dumps([list(map(str, r)) for r in conn.execute(select(AuditEvent))])
+    assert "S0" not in text and "learner" not in text.lower()
+
+
+def test_create_user_refuses_weak_or_duplicate_accounts(site):
+    _, _, runner = site
+    short = runner.invoke(args=["create-user", "shorty", "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+    again = runner.invoke(args=["create-user", "VIEWER", "--password-stdin"], input=PASSWORD + "\n")
+    assert again.exit_code != 0 and "already exists" in again.output
+    bad_role = runner.invoke(args=["create-user", "x", "--role", "root", "--password-stdin"], input=PASSWORD + "\n")
+    assert bad_role.exit_code != 0
+
+
+def test_first_start_prints_a_generated_admin_password_once(tmp_path, monkeypatch, capsys):
+    from cli import prepare_database
+    from data_access.store import default_engine
+    from data_access.users import authenticate
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'first.db'}")
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    prepare_database(with_demo=False)
+    first = capsys.readouterr().out
+    assert "sign in as 'admin' with the password" in first
+    password = first.split("the password ")[1].split(" ")[0]
+    assert authenticate(default_engine(), "admin", password).role == "admin"
+    prepare_database(with_demo=False)
+    assert "password" not in capsys.readouterr().out
+
+
+def test_production_needs_its_secrets_from_the_environment(monkeypatch, tmp_path):
+    import settings
+
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(settings.ConfigurationError, match="SECRET_KEY"):
+        settings.secret_key()
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment")
+    assert settings.secret_key() == b"from-the-environment"
+
+
+def test_the_server_never_runs_in_debug_mode(site):
+    app, server, _ = site
+    assert server.debug is False
+    assert app.config.suppress_callback_exceptions is False
+
+
+def test_single_sign_on_is_off_unless_configured(site):
+    from sso import username_from_claims
+
+    _, server, _ = site
+    assert server.test_client().get("/login/sso").status_code == 302  # no such route: a page, behind sign-in
+    assert "sso_start" not in server.view_functions
+    assert username_from_claims({"email": " a.person@un.org "}) == "a.person@un.org"
+    assert username_from_claims({"email": 42}) == ""
