@@ -36,7 +36,7 @@ from data_access.users import SignedInUser, audit, authenticate, find_user
 
 #: Paths anyone may fetch: static code and styles (no data), and the sign-in itself.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
-PUBLIC_PATHS = ("/login", "/login/sso", "/login/sso/callback")
+SSO_PATHS = ("/login/sso", "/login/sso/callback")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 #: Dash's own endpoints and the exports answer 401 (JSON) rather than redirecting to the sign-in page.
 API_PREFIXES = ("/_dash-", "/export/", "/upload")
@@ -98,7 +98,7 @@ def _same_origin() -> bool:
 
 
 def _is_public(path: str) -> bool:
-    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+    return path == "/login" or path.startswith(PUBLIC_PREFIXES) or (path in SSO_PATHS and _sso_on())
 
 
 def content_security_policy(script_hashes: list[str]) -> str:
