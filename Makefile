@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench audit
 
 run: $(VENV)/.runtime
 	$(BIN)/python app.py
@@ -13,6 +13,11 @@ test: $(VENV)/.dev
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# Security checks CI runs after the tests: bandit on the code, pip-audit on the installed packages.
+audit: $(VENV)/.dev
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	$(BIN)/pip-audit --progress-spinner off
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/ingest.py

@@ -122,7 +122,10 @@ def _header_and_delimiter(open_file: Opener, encoding: str) -> tuple[list[str], 
     if not first_line.strip():
         raise UploadFormatError("the first row is empty: it must hold the column names")
     delimiter = max((",", ";", "\t"), key=first_line.count)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UploadFormatError(f"row 1 (the column names) cannot be read: {exc}") from None
     return header, delimiter
 
 

@@ -1,0 +1,104 @@
+"""Hostile and broken uploads: never a crash, never a partial write, always a message that says what and where."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from data_access.contract import KINDS
+from tests.helpers import activity, load, load_reference, table_rows, to_csv
+
+COLUMNS = [column.name for column in KINDS["learning_activity"].columns]
+NASTY = ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(1)", '"', '""', "\n", "\r\n", ",", ";", "\t", "\x00", "é", "😀",
+         "Côte d'Ivoire", "2024-13-45", "31/02/2024", "NaN", "-0", "1e309", " ", "null", "<script>"]  # fmt: skip
+
+
+@pytest.fixture
+def store(engine):  # type: ignore[no-untyped-def]
+    load_reference(engine)
+    return engine
+
+
+def snapshot(engine) -> tuple:  # type: ignore[no-untyped-def, type-arg]
+    return tuple(table_rows(engine, kind) for kind in ("learning_activity", "entities", "duty_stations"))
+
+
+def check(engine, payload: bytes, name: str = "upload.csv") -> None:  # type: ignore[no-untyped-def]
+    before = snapshot(engine)
+    result = load(engine, "learning_activity", payload, name)
+    assert result.status in ("loaded", "rejected", "duplicate")
+    if result.status != "loaded":
+        assert snapshot(engine) == before, "a refused upload changed the store"
+    if result.status == "rejected":
+        assert result.errors, "a rejected upload must say why"
+        for error in result.errors:
+            assert error.reason
+
+
+cells = st.one_of(st.sampled_from(NASTY), st.text(max_size=30), st.sampled_from(["2024-03-01", "completed", "P"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    header=st.lists(st.one_of(st.sampled_from(COLUMNS), st.text(max_size=12)), min_size=1, max_size=16),
+    rows=st.lists(st.lists(cells, min_size=0, max_size=18), max_size=8),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+)
+def test_generated_tables_never_crash_or_half_write(store, header, rows, delimiter, encoding):
+    text = "\n".join(delimiter.join(row) for row in [header, *rows])
+    check(store, text.encode(encoding, errors="replace"))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=st.binary(max_size=2000))
+def test_generated_bytes_never_crash_or_half_write(store, payload):
+    check(store, payload)
+
+
+def valid_rows() -> bytes:
+    return to_csv([activity(1), activity(2)])
+
+
+def zipped(payload: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.csv", payload)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("payload", "name"),
+    [
+        (zipped(b"a,b\n1,2\n"), "renamed-archive.csv"),
+        (gzip.compress(b"a,b\n1,2\n"), "export.csv"),
+        (b"%PDF-1.7\n...", "report.csv"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old-excel.csv"),
+        (b"MZ\x90\x00\x03", "setup.exe.csv"),
+        (b"", "empty.csv"),
+        (b"\xef\xbb\xbf", "bom-only.csv"),
+        (b'platform,learner_id\n"LinkedIn Learning,S1\n', "unterminated-quote.csv"),
+        (valid_rows().replace(b"Data Analysis Foundations", b"x" * 2_000_000), "huge-field.csv"),
+        (valid_rows().replace(b"Data Analysis Foundations", b'=HYPERLINK("http://evil")'), "formula.csv"),
+        (valid_rows().replace(b"LinkedIn Learning", b"Linked\x00In"), "nul-byte.csv"),
+        (valid_rows(), "../../etc/passwd.csv"),
+        (valid_rows(), "<script>alert(1)</script>.csv"),
+        (valid_rows(), "x" * 1000 + ".csv"),
+        (valid_rows(), "CON.csv"),
+    ],
+)
+def test_hand_made_hostile_files(store, payload, name):
+    check(store, payload, name)
+
+
+def test_formula_cells_are_stored_as_text_and_a_long_name_is_cut(store):
+    payload = valid_rows().replace(b"Data Analysis Foundations", b"=1+1")
+    result = load(store, "learning_activity", payload, "y" * 1000 + ".csv")
+    assert result.status == "loaded"
+    titles = {row[10] for row in table_rows(store, "learning_activity")}
+    assert "=1+1" in titles
