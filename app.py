@@ -8,6 +8,7 @@ from auth import current_user, register_auth
 from cli import prepare_database, register_commands
 from components.shell import APP_TITLE, create_appshell, keep_index_page_light
 from exports import register_exports
+from uploads import register_uploads
 
 app = Dash(
     __name__,
@@ -26,6 +27,7 @@ app.layout = _layout
 server = app.server
 register_commands(server)
 register_exports(server)
+register_uploads(server)
 keep_index_page_light(app)
 register_auth(app)
 

@@ -14,22 +14,15 @@ from flask import Flask, Response, abort, request
 import settings
 from auth import require, scoped
 from data_access.filters import Filters
+from data_access.spreadsheet import neutralise
 from data_access.store import default_engine
 from data_access.users import audit
 from data_access.views import VIEWS, data_as_of, run_view
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def neutralise(value: object) -> object:
-    """A text cell that starts like a formula, prefixed with ' so spreadsheets show it as text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def export_frame(frame: pd.DataFrame, min_cell: int) -> pd.DataFrame:

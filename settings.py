@@ -86,6 +86,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest request body outside the upload route; larger requests get 413 before the body is read.",
     ),
     Setting(
+        "MAX_UPLOAD_BYTES",
+        "125829120",
+        "Largest file the upload page accepts (120 MiB); the body streams to disk, never into memory.",
+    ),
+    Setting(
         "OIDC_ISSUER",
         "",
         "Single sign-on: the OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read). "

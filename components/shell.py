@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, callback, html
 
 from components.filters import PAGES_LOCATION
+from data_access.users import ROLES
 
 APP_TITLE = "Staff learning dashboard"
 NAV_LINK = "nav-link"
@@ -30,6 +31,10 @@ def user_menu(username: str | None, role: str | None) -> html.Div | None:
     )
 
 
+def allows(role: str, needed: str) -> bool:
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
 def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> dbc.Navbar:
     links = [
         dbc.NavLink(
@@ -39,7 +44,7 @@ def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, 
             id={"type": NAV_LINK, "path": page["relative_path"]},
         )
         for page in pages
-        if page.get("nav", True)
+        if page.get("nav", True) and (page.get("role") is None or (role is not None and allows(role, page["role"])))
     ]
     return dbc.Navbar(
         dbc.Container(
@@ -98,7 +103,8 @@ def keep_index_page_light(app: dash.Dash) -> None:
     it inside the index page (2 MB with the demo data). Every callback here uses ids of the
     shell or pattern-matching ids, so the shell is all the validation needs.
     """
-    shell = create_appshell(dash.page_registry.values())
+    pages = list(dash.page_registry.values())
+    shell = html.Div([create_appshell(pages), *(page["skeleton"]() for page in pages if page.get("skeleton"))])
     done: list[bool] = []
 
     @app.server.before_request

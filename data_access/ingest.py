@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -32,7 +33,7 @@ from data_access.validation import (
     validate_chunk,
 )
 
-Status = Literal["loaded", "rejected", "duplicate"]
+Status = Literal["loaded", "rejected", "duplicate", "valid"]
 batches = UploadBatch.__table__
 
 
@@ -71,6 +72,10 @@ class _Rejected(Exception):
     """Raised inside the write transaction so that nothing of a bad upload is kept."""
 
 
+class _DryRunDone(Exception):
+    """Raised inside the write transaction of a dry run once the counts are known, so nothing is kept."""
+
+
 def file_sha256(open_file: Opener) -> str:
     digest = hashlib.sha256()
     with open_file() as handle:
@@ -88,6 +93,8 @@ def ingest(
     pseudonym_key: bytes,
     uploaded_by: str,
     max_errors: int = 1000,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> IngestResult:
     """Validate and load one file of ``kind_name`` as one batch, all or nothing.
 
@@ -99,6 +106,9 @@ def ingest(
 
     ``source`` is a path or the file's bytes. The result says loaded, duplicate (the
     same file is already loaded: nothing written) or rejected (with every error).
+    ``dry_run`` does everything inside the transaction, then rolls it back: the result is
+    ``valid`` with the rows that would be inserted and replaced (a rejection is still recorded).
+    ``progress`` is called with the number of rows read so far, after each chunk.
     """
     if kind_name not in KINDS:
         raise ValueError(f"unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}")
@@ -122,7 +132,8 @@ def ingest(
     slash_orders: dict[str, str] = {}
     while True:
         try:
-            return _load(engine, kind, table, mapping, result, report, pseudonym_key, uploaded_by, slash_orders)
+            options = _LoadOptions(pseudonym_key, uploaded_by, slash_orders, dry_run, progress)
+            return _load(engine, kind, table, mapping, result, report, options)
         except SlashDatesNeedScan:
             # Rare: d/m/y-style dates. Decide each column's order from all its values, then load again.
             date_columns = [c.name for c in kind.columns if c.type == "date" and c.name in mapping.values()]
@@ -191,10 +202,9 @@ def _load(
     mapping: dict[str, str],
     result: IngestResult,
     report: Report,
-    pseudonym_key: bytes,
-    uploaded_by: str,
-    slash_orders: dict[str, str],
+    options: _LoadOptions,
 ) -> IngestResult:
+    pseudonym_key, uploaded_by, slash_orders = options.pseudonym_key, options.uploaded_by, options.slash_orders
     try:
         with write_transaction(engine) as conn:
             if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
@@ -219,6 +229,8 @@ def _load(
                 rows.append(frame[ROW].to_numpy())
                 if report.ok:
                     writer.write(clean, batch_id)
+                if options.progress is not None:
+                    options.progress(result.rows_read)
             for bad in table.malformed:
                 found = f"{bad.fields} fields" if bad.fields else "a broken row"
                 report.add(bad.row, "", bad.text, f"expected {bad.expected} fields, found {found}")
@@ -232,9 +244,23 @@ def _load(
                 raise _Rejected
             writer.finish()
             _finish_batch(conn, result, batch_id, report)
+            if options.dry_run:
+                result.status, result.batch_id = "valid", None
+                raise _DryRunDone
     except _Rejected:
         return _record_attempt(engine, result, report, uploaded_by)
+    except _DryRunDone:
+        return result
     return result
+
+
+@dataclass(frozen=True)
+class _LoadOptions:
+    pseudonym_key: bytes
+    uploaded_by: str
+    slash_orders: dict[str, str]
+    dry_run: bool = False
+    progress: Callable[[int], None] | None = None
 
 
 def _insert_batch(conn: Connection, result: IngestResult, status: str, uploaded_by: str) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -199,6 +200,28 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(300))
     outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class UploadJob(Base):
+    """An upload from the browser on its way in: stored file, preview, commit, each step's progress.
+
+    Kept in the store (not in a worker's memory) so any worker can report on it.
+    """
+
+    __tablename__ = "upload_job"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    username: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(255))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    #: validating, valid, rejected, duplicate, committing, loaded, failed, cancelled
+    status: Mapped[str] = mapped_column(String(20))
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: The ingest report (JSON) of the last step.
+    report: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 #: Upload kind -> its table.

@@ -240,3 +240,17 @@ def test_overlapping_cumulative_exports_never_double_count(store):
     rows = table_rows(store, "learning_activity")
     assert len(rows) == 15
     assert sum(r[8] == "completed" for r in rows) == 10  # latest upload wins
+
+
+def test_a_dry_run_counts_what_would_change_and_writes_nothing(store):
+    first = to_csv([activity(1), activity(2)])
+    assert load(store, "learning_activity", first, "first.csv").status == "loaded"
+    before = table_rows(store, "learning_activity")
+    seen: list[int] = []
+    second = to_csv([activity(2, hours="4"), activity(3)])
+    result = load(store, "learning_activity", second, "second.csv", dry_run=True, progress=seen.append)
+    assert (result.status, result.rows_inserted, result.rows_replaced, result.batch_id) == ("valid", 1, 1, None)
+    assert seen == [2]
+    assert table_rows(store, "learning_activity") == before
+    assert table_rows(store, "learning_activity", history=True) == []
+    assert load(store, "learning_activity", second, "second.csv").status == "loaded"  # not taken for a duplicate

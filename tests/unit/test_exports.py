@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from exports import export_frame, neutralise
+from data_access.spreadsheet import neutralise
+from exports import export_frame
 
 
 def test_formula_cells_are_neutralised():

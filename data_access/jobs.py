@@ -1,0 +1,148 @@
+"""Uploads from the browser: a stored file goes through a preview (dry run), then a commit.
+
+Each step runs in the background and writes its progress and report to ``upload_job``, so
+the page can poll it from any worker. The file itself lives in the instance folder until the
+job is committed or cancelled.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from data_access.contract import KINDS
+from data_access.ingest import IngestResult, ingest
+from data_access.reading import ROW, UploadFormatError, open_table, opener_for
+from data_access.schema import UploadJob
+from data_access.spreadsheet import neutralise
+from data_access.validation import header_name
+
+FINISHED = ("rejected", "duplicate", "loaded", "failed", "cancelled")
+
+
+def new_job(engine: Engine, username: str, kind: str, file_name: str, size_bytes: int) -> str:
+    job_id = secrets.token_hex(16)
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(UploadJob).values(
+                id=job_id,
+                username=username,
+                kind=kind,
+                file_name=file_name[:255],
+                size_bytes=size_bytes,
+                status="received",
+                rows_done=0,
+                report=None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return job_id
+
+
+def get_job(engine: Engine, job_id: str) -> dict[str, Any] | None:
+    """The job as a dict (``report`` parsed), or None."""
+    columns = [c for c in UploadJob.__table__.columns]  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        row = conn.execute(select(*columns).where(UploadJob.id == job_id)).first()
+    if row is None:
+        return None
+    job = dict(row._mapping)
+    job["report"] = json.loads(job["report"]) if job["report"] else None
+    return job
+
+
+def set_job(engine: Engine, job_id: str, **values: Any) -> None:
+    if "report" in values and values["report"] is not None:
+        values["report"] = json.dumps(values["report"])
+    with engine.begin() as conn:
+        conn.execute(
+            update(UploadJob).where(UploadJob.id == job_id).values(updated_at=dt.datetime.now(dt.UTC), **values)
+        )
+
+
+def suggest_kind(path: Path, file_name: str) -> str | None:
+    """The kind whose required columns the file's header holds, with the most columns in common."""
+    try:
+        header = {header_name(h) for h in open_table(opener_for(path), file_name, "").header}
+    except UploadFormatError:
+        return None
+    best, best_overlap = None, 0
+    for name, kind in KINDS.items():
+        required = {c.name for c in kind.columns if c.required}
+        overlap = len(header & set(kind.column_names))
+        if required <= header and overlap > best_overlap:
+            best, best_overlap = name, overlap
+    return best
+
+
+def run_step(
+    engine: Engine,
+    job_id: str,
+    path: Path,
+    *,
+    commit: bool,
+    pseudonym_key: bytes,
+    max_errors: int,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Preview (``commit`` False) or load the job's file; the job's status and report are kept current.
+
+    ``progress`` receives the rows read so far. It must not write to the store: on SQLite the
+    step holds the database's write lock until it ends.
+    """
+    job = get_job(engine, job_id)
+    if job is None:
+        return
+    set_job(engine, job_id, status="committing" if commit else "validating", rows_done=0)
+    try:
+        result: IngestResult = ingest(
+            engine,
+            job["kind"],
+            path,
+            job["file_name"],
+            pseudonym_key=pseudonym_key,
+            uploaded_by=job["username"],
+            max_errors=max_errors,
+            dry_run=not commit,
+            progress=progress,
+        )
+    except Exception as exc:  # the job must end in a state the page can show, whatever happened
+        set_job(engine, job_id, status="failed", report={"errors": [], "failure": type(exc).__name__})
+        raise
+    set_job(engine, job_id, status=result.status, rows_done=result.rows_read, report=result.as_dict())
+
+
+def bad_rows_csv(path: Path, kind: str, file_name: str, errors: list[dict[str, Any]]) -> bytes:
+    """The rows the report names, as they were uploaded, with an ``error`` column (formulas neutralised)."""
+    reasons: dict[int | None, list[str]] = {}
+    for error in errors:
+        where = f"{error['column']}: " if error.get("column") else ""
+        reasons.setdefault(error.get("row"), []).append(f"{where}{error['reason']}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    try:
+        table = open_table(opener_for(path), file_name, kind)
+    except UploadFormatError as exc:
+        writer.writerows([["error"], [str(exc)]])
+        return buffer.getvalue().encode("utf-8-sig")
+    writer.writerow(["row", *table.header, "error"])
+    for reason in reasons.get(None, []):
+        writer.writerow(["", *[""] * len(table.header), reason])
+    wanted = {row for row in reasons if row is not None}
+    for chunk in table.chunks():
+        for record in chunk[chunk[ROW].isin(wanted)].itertuples(index=False):
+            values = list(record)
+            row = int(values[chunk.columns.get_loc(ROW)])
+            cells = [values[chunk.columns.get_loc(h)] if h in chunk.columns else "" for h in table.header]
+            writer.writerow([row, *(neutralise(c) for c in cells), neutralise("; ".join(reasons[row]))])
+    return buffer.getvalue().encode("utf-8-sig")

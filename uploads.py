@@ -1,0 +1,202 @@
+"""Uploads from the browser: a streaming route (no base64 through a callback), background steps, templates.
+
+``POST /upload?kind=K&name=F`` streams the body to the instance folder in blocks and starts a
+preview (a dry run of the shared ``ingest``); the page polls the job; commit and cancel are
+explicit steps. Only uploaders and admins get here, checked on every route.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, jsonify, request
+
+import settings
+from auth import require
+from data_access.contract import KINDS
+from data_access.jobs import bad_rows_csv, get_job, new_job, run_step, set_job, suggest_kind
+from data_access.store import default_engine
+from data_access.templates import template_csv, template_xlsx
+from data_access.users import SignedInUser, audit
+
+BLOCK = 1 << 20
+STALE_SECONDS = 24 * 3600
+log = logging.getLogger(__name__)
+
+
+class UploadRefused(Exception):
+    """A commit or cancel that the job's state or owner does not allow."""
+
+
+def upload_folder() -> Path:
+    folder = settings.instance_dir() / "uploads"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def job_path(job_id: str) -> Path:
+    return upload_folder() / f"{job_id}.upload"
+
+
+def progress_path(job_id: str) -> Path:
+    return upload_folder() / f"{job_id}.progress"
+
+
+def record_progress(job_id: str) -> Callable[[int], None]:
+    """Rows read so far go to a small file next to the upload (never to the store, whose write lock the step holds)."""
+    target = progress_path(job_id)
+
+    def write(rows: int) -> None:
+        temporary = target.with_suffix(".tmp")
+        temporary.write_text(str(rows))
+        temporary.replace(target)
+
+    return write
+
+
+def owned_job(job_id: str, user: SignedInUser) -> dict[str, Any]:
+    """The job, when it exists and the user may act on it (its uploader, or an admin), with its progress."""
+    job = get_job(default_engine(), job_id) if job_id.isalnum() and len(job_id) == 32 else None
+    if job is None or (job["username"] != user.username and not user.can("admin")):
+        raise UploadRefused("no such upload")
+    if job["status"] in ("validating", "committing"):
+        with contextlib.suppress(OSError, ValueError):
+            job["rows_done"] = int(progress_path(job_id).read_text() or 0)
+    return job
+
+
+def _in_background(job_id: str, *, commit: bool) -> None:
+    def work() -> None:
+        try:
+            run_step(
+                default_engine(),
+                job_id,
+                job_path(job_id),
+                commit=commit,
+                pseudonym_key=settings.pseudonym_key(),
+                max_errors=settings.get_int("MAX_REPORTED_ERRORS"),
+                progress=record_progress(job_id),
+            )
+        except Exception:
+            log.exception("upload job %s failed", job_id)
+        finish(job_id)
+
+    threading.Thread(target=work, name=f"upload-{job_id[:8]}", daemon=True).start()
+
+
+def finish(job_id: str) -> None:
+    """Audit a finished step and drop the stored file once nothing more can be done with it."""
+    job = get_job(default_engine(), job_id)
+    if job is None:
+        return
+    report = job["report"] or {}
+    if job["status"] in ("loaded", "rejected", "duplicate", "failed"):
+        detail = f"{report.get('rows_read', 0)} rows read, {report.get('error_count', 0)} errors"
+        audit(default_engine(), job["username"], "upload", f"{job['kind']}: {job['file_name']}", job["status"], detail)
+    progress_path(job_id).unlink(missing_ok=True)
+    if job["status"] in ("loaded", "duplicate"):
+        job_path(job_id).unlink(missing_ok=True)
+
+
+def start_commit(job_id: str, user: SignedInUser) -> None:
+    job = owned_job(job_id, user)
+    if job["status"] != "valid":
+        raise UploadRefused(f"this upload is {job['status']}, not ready to commit")
+    set_job(default_engine(), job_id, status="committing", rows_done=0)
+    _in_background(job_id, commit=True)
+
+
+def cancel(job_id: str, user: SignedInUser) -> None:
+    job = owned_job(job_id, user)
+    if job["status"] in ("committing", "loaded"):
+        raise UploadRefused(f"this upload is {job['status']}; roll it back from the history instead")
+    set_job(default_engine(), job_id, status="cancelled")
+    job_path(job_id).unlink(missing_ok=True)
+    audit(default_engine(), user.username, "upload", f"{job['kind']}: {job['file_name']}", "cancelled")
+
+
+def _sweep_stale_files() -> None:
+    cutoff = time.time() - STALE_SECONDS
+    for path in upload_folder().glob("*.upload"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def receive(user: SignedInUser, kind: str, file_name: str, stream: Any, length: int) -> str:
+    """Store the body in blocks, then start the preview; the job id."""
+    _sweep_stale_files()
+    engine = default_engine()
+    job_id = new_job(engine, user.username, kind if kind in KINDS else "", file_name, length)
+    path = job_path(job_id)
+    written = 0
+    with path.open("wb") as handle:
+        while block := stream.read(BLOCK):
+            written += len(block)
+            if written > settings.get_int("MAX_UPLOAD_BYTES"):
+                handle.close()
+                path.unlink(missing_ok=True)
+                set_job(engine, job_id, status="failed", report={"errors": [], "failure": "too large"})
+                abort(413)
+            handle.write(block)
+    if kind not in KINDS:
+        kind = suggest_kind(path, file_name) or ""
+        if not kind:
+            reason = "the columns do not match any kind: choose the kind and upload again"
+            report = {"status": "rejected", "errors": [{"row": 1, "column": "", "value": "", "reason": reason}]}
+            set_job(engine, job_id, status="rejected", report=report)
+            audit(engine, user.username, "upload", f"?: {file_name}", "rejected", reason)
+            return job_id
+        set_job(engine, job_id, kind=kind)
+    set_job(engine, job_id, size_bytes=written)
+    _in_background(job_id, commit=False)
+    return job_id
+
+
+def register_uploads(server: Flask) -> None:
+    @server.post("/upload")
+    def upload() -> Any:
+        user = require("uploader")
+        length = request.content_length
+        if length is not None and length > settings.get_int("MAX_UPLOAD_BYTES"):
+            audit(default_engine(), user.username, "upload", request.args.get("name", "")[:200], "refused", "too large")
+            abort(413)
+        name = (request.args.get("name") or "upload").replace("\\", "/").rsplit("/", 1)[-1][:255] or "upload"
+        job_id = receive(user, request.args.get("kind", ""), name, request.stream, length or 0)
+        return jsonify(job=job_id)
+
+    @server.get("/upload/<job_id>/errors.csv")
+    def upload_errors(job_id: str) -> Response:
+        user = require("uploader")
+        try:
+            job = owned_job(job_id, user)
+        except UploadRefused:
+            abort(404)
+        path = job_path(job_id)
+        errors = (job["report"] or {}).get("errors", [])
+        if not path.exists():
+            abort(410)
+        body = bad_rows_csv(path, job["kind"], job["file_name"], errors)
+        return Response(
+            body,
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="rows-with-errors.csv"'},
+        )
+
+    @server.get("/templates/<kind>.<fmt>")
+    def template(kind: str, fmt: str) -> Response:
+        require("uploader")
+        if kind not in KINDS or fmt not in ("csv", "xlsx"):
+            abort(404)
+        if fmt == "csv":
+            body, mimetype = template_csv(kind), "text/csv; charset=utf-8"
+        else:
+            body, mimetype = template_xlsx(kind), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(
+            body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{kind}.{fmt}"'}
+        )
