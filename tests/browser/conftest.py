@@ -39,6 +39,7 @@ def demo_app(tmp_path_factory):  # type: ignore[no-untyped-def]
         assert runner.invoke(args=["load-demo"]).exit_code == 0
         create_user(runner, "viewer", password=PASSWORD)
         create_user(runner, "ocha-viewer", entities="OCHA", password=PASSWORD)
+        create_user(runner, "hr", role="uploader", password=PASSWORD)
         yield app
 
 
@@ -53,8 +54,12 @@ def sign_in(duo, username: str, password: str = PASSWORD, next_path: str = "/") 
 @pytest.fixture
 def dashboard(dash_duo, demo_app):  # type: ignore[no-untyped-def]
     """The running dashboard, signed in as a viewer of every entity."""
+    return signed_in_as(dash_duo, demo_app, "viewer")
+
+
+def signed_in_as(dash_duo, demo_app, username: str):  # type: ignore[no-untyped-def]
     start_signed_out(dash_duo, demo_app)
-    sign_in(dash_duo, "viewer")
+    sign_in(dash_duo, username)
     dash_duo.server_url = dash_duo.server.url  # dash_duo's own wait for the app to render
     dash_duo.wait_for_element("#signed-in-user", timeout=20)
     return dash_duo

@@ -1,0 +1,152 @@
+"""The upload route and its background steps, over HTTP against the real store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+
+from data_access.filters import Filters
+from data_access.kpis import headline_kpis
+from data_access.store import default_engine
+from tests.conftest import BACKENDS, database_url
+from tests.helpers import activity, create_user, signed_in, to_csv
+
+ORIGIN = "http://localhost"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request, tmp_path_factory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("uploads")
+    with database_url(request.param, folder) as url, pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", url)
+        patch.setenv("INSTANCE_DIR", str(folder))
+        from app import server
+
+        runner = server.test_cli_runner()
+        assert runner.invoke(args=["load-demo"]).exit_code == 0
+        create_user(runner, "hr", role="uploader")
+        create_user(runner, "other-hr", role="uploader")
+        create_user(runner, "viewer")
+        yield server, runner, folder
+
+
+def new_rows(prefix: str, count: int = 30, **overrides: str) -> list[dict[str, str]]:
+    return [
+        activity(n, learner_id=f"{prefix}{n:05d}", entity_code="OCHA", duty_station_code="CH-GENEVA", **overrides)
+        for n in range(count)
+    ]
+
+
+def upload(client, payload: bytes, name: str, kind: str = "auto") -> dict:  # type: ignore[no-untyped-def, type-arg]
+    response = client.post(f"/upload?kind={kind}&name={name}", data=payload, headers={"Origin": ORIGIN})
+    assert response.status_code == 200, response.data
+    return wait(response.get_json()["job"])
+
+
+def wait(job_id: str, until: tuple[str, ...] = ("valid", "rejected", "duplicate", "loaded", "failed")) -> dict:  # type: ignore[type-arg]
+    from data_access.jobs import get_job
+
+    for _ in range(600):
+        job = get_job(default_engine(), job_id)
+        if job and job["status"] in until:
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def test_preview_then_commit_changes_the_figures(site):
+    server, _, _ = site
+    hr = signed_in(server, "hr")
+    before = headline_kpis(default_engine(), Filters(entity="OCHA"))["platforms"]["LinkedIn Learning"]["learners"]
+    job = upload(hr, to_csv(new_rows("WEB")), "september.csv")
+    assert job["kind"] == "learning_activity"  # told from the columns
+    assert (job["status"], job["report"]["rows_inserted"], job["report"]["rows_replaced"]) == ("valid", 30, 0)
+    assert (
+        headline_kpis(default_engine(), Filters(entity="OCHA"))["platforms"]["LinkedIn Learning"]["learners"] == before
+    )
+    from data_access.users import find_user
+    from uploads import start_commit
+
+    start_commit(job["id"], find_user(default_engine(), "hr"))
+    done = wait(job["id"], ("loaded", "failed"))
+    assert done["status"] == "loaded"
+    after = headline_kpis(default_engine(), Filters(entity="OCHA"))["platforms"]["LinkedIn Learning"]["learners"]
+    assert after == before + 30
+    again = upload(hr, to_csv(new_rows("WEB")), "september-again.csv")
+    assert again["status"] == "duplicate"
+
+
+def test_errors_are_listed_nothing_is_written_and_the_bad_rows_download(site):
+    server, _, _ = site
+    hr = signed_in(server, "hr")
+    rows = new_rows("BAD", 4)
+    rows[1]["entity_code"] = "ZZZ"
+    rows[2]["course_title"] = "=HYPERLINK(1)"
+    rows[2]["hours"] = "-3"
+    before = headline_kpis(default_engine())
+    job = upload(hr, to_csv(rows), "bad.csv", kind="learning_activity")
+    assert job["status"] == "rejected"
+    assert {(e["row"], e["column"]) for e in job["report"]["errors"]} == {(3, "entity_code"), (4, "hours")}
+    assert headline_kpis(default_engine()) == before
+    download = hr.get(f"/upload/{job['id']}/errors.csv")
+    lines = list(csv.DictReader(io.StringIO(download.data.decode("utf-8-sig"))))
+    assert [line["row"] for line in lines] == ["3", "4"]
+    assert lines[0]["error"] == "entity_code: unknown entity code: not in the entities reference data"
+    assert lines[1]["course_title"] == "'=HYPERLINK(1)"
+    assert signed_in(server, "other-hr").get(f"/upload/{job['id']}/errors.csv").status_code == 404
+
+
+def test_cancel_leaves_nothing_behind(site):
+    server, _, folder = site
+    from data_access.users import find_user
+    from uploads import UploadRefused, cancel, job_path
+
+    job = upload(signed_in(server, "hr"), to_csv(new_rows("CAN", 3)), "cancel-me.csv")
+    assert job["status"] == "valid" and job_path(job["id"]).exists()
+    with pytest.raises(UploadRefused):
+        cancel(job["id"], find_user(default_engine(), "other-hr"))
+    cancel(job["id"], find_user(default_engine(), "hr"))
+    assert not job_path(job["id"]).exists()
+    assert wait(job["id"], ("cancelled",))["status"] == "cancelled"
+
+
+def test_the_browser_route_and_import_csv_give_the_same_result(site):
+    server, runner, folder = site
+    rows = new_rows("SAME", 5)
+    rows[4]["status"] = "teleported"
+    payload = to_csv(rows)
+    path = folder / "same.csv"
+    path.write_bytes(payload)
+    cli = json.loads(runner.invoke(args=["import-csv", "learning_activity", str(path), "--json"]).output)
+    web = upload(signed_in(server, "hr"), payload, "same.csv", kind="learning_activity")["report"]
+    keys = ("status", "rows_read", "error_count", "errors", "warnings")
+    assert {k: web[k] for k in keys} == {k: cli[k] for k in keys}
+
+
+def test_viewers_and_strangers_cannot_upload_or_fetch_templates(site):
+    server, _, _ = site
+    viewer = signed_in(server, "viewer")
+    assert viewer.post("/upload?kind=lna&name=x.csv", data=b"a,b\n", headers={"Origin": ORIGIN}).status_code == 403
+    assert viewer.get("/templates/lna.csv").status_code == 403
+    assert server.test_client().post("/upload", data=b"x", headers={"Origin": ORIGIN}).status_code == 401
+    hr = signed_in(server, "hr")
+    assert hr.get("/templates/lna.xlsx").status_code == 200
+    assert hr.get("/templates/upload_batch.csv").status_code == 404
+
+
+def test_too_large_is_refused_before_reading(site, monkeypatch):
+    server, _, _ = site
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "100")
+    hr = signed_in(server, "hr")
+    assert hr.post("/upload?name=big.csv", data=b"x" * 1000, headers={"Origin": ORIGIN}).status_code == 413
+
+
+def test_a_file_of_no_known_kind_is_rejected_with_a_reason(site):
+    server, _, _ = site
+    job = upload(signed_in(server, "hr"), b"colour,size\nred,3\n", "mystery.csv")
+    assert job["status"] == "rejected"
+    assert "choose the kind" in job["report"]["errors"][0]["reason"]
