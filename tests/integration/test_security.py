@@ -27,6 +27,7 @@ def site(tmp_path_factory):  # type: ignore[no-untyped-def]
         assert runner.invoke(args=["load-demo"]).exit_code == 0
         create_user(runner, "viewer", password=PASSWORD)
         create_user(runner, "ocha-viewer", entities="OCHA", password=PASSWORD)
+        create_user(runner, "hr", role="uploader", password=PASSWORD)
         yield app, server, runner
 
 
@@ -82,12 +83,19 @@ def test_every_callback_refuses_anonymous_callers(site):
         assert b"sign in first" in response.data
 
 
-def test_every_callback_answers_a_viewer_without_error(site):
+def test_every_callback_answers_within_the_role(site):
+    """Viewers get every dashboard callback and a 403 from every data-management one; uploaders get all."""
     _, server, _ = site
-    viewer = signed_in(server, "viewer")
+    values = {"pathname": "/", "search": "", "n_clicks": 1, "is_open": False, "submit_n_clicks": 1}
+    viewer, uploader = signed_in(server, "viewer"), signed_in(server, "hr")
+    data_callbacks = 0
     for dep in dependencies(server):
-        response = post(viewer, callback_body(dep, {"pathname": "/", "search": "", "n_clicks": 1, "is_open": False}))
-        assert response.status_code in (200, 204), (dep["output"], response.status_code)
+        for_uploaders = "data-" in dep["output"]
+        data_callbacks += for_uploaders
+        response = post(viewer, callback_body(dep, values))
+        assert response.status_code == (403 if for_uploaders else 200) or response.status_code == 204, dep["output"]
+        assert post(uploader, callback_body(dep, values)).status_code in (200, 204), dep["output"]
+    assert data_callbacks >= 4
 
 
 def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
