@@ -393,3 +393,46 @@ def share_panels(
     figure.update_layout(barmode="group")
     figure = base_layout(figure, height=_bar_height(len(frame), per_row=60))
     return figure.update_layout(margin_t=80)
+
+
+def programme_completion(frame: pd.DataFrame, *, min_cell: int) -> go.Figure | None:
+    """Completion rate per programme, labelled with its graduates."""
+    return rate_bars(
+        frame,
+        "programme",
+        "completion_rate",
+        "graduates",
+        min_cell=min_cell,
+        label="Completion rate",
+        count_label="graduates",
+    )
+
+
+def need_shares(frame: pd.DataFrame, *, min_cell: int, by_area: bool = True) -> go.Figure | None:
+    """Share of respondents naming each need, coloured by the Learning Strategy area."""
+    return rate_bars(
+        frame,
+        "learning_need",
+        "need_share",
+        "respondents",
+        min_cell=min_cell,
+        label="Share of respondents naming the need",
+        count_label="respondents",
+        colour_by="area" if by_area else None,
+    )
+
+
+def reach(
+    frame: pd.DataFrame, category: str, *, min_cell: int, labels: Sequence[str] | None = None
+) -> go.Figure | None:
+    """Reach (learners as a share of headcount) per category, labelled with its learners."""
+    return rate_bars(
+        frame,
+        category,
+        "reach_rate",
+        "learners",
+        min_cell=min_cell,
+        label="Reach: learners as share of headcount",
+        count_label="learners",
+        labels=labels,
+    )

@@ -18,16 +18,7 @@ UPTAKE_SERIES = {"learners": "Learners", "completers": "Completers", "completion
 
 
 def _reach(page: PageContext, view: str, category: str, title: str, action: str) -> dbc.Card:
-    frame = page.view(view)
-    figure = charts.rate_bars(
-        frame,
-        category,
-        "reach_rate",
-        "learners",
-        min_cell=page.min_cell,
-        label="Reach: learners as share of headcount",
-        count_label="learners",
-    )
+    figure = charts.reach(page.view(view), category, min_cell=page.min_cell)
     return page.card(click_graph_id(action, view), title, view, figure, note="Click a bar to drill down.")
 
 
@@ -60,15 +51,7 @@ def layout(**query: str) -> html.Div:
                             "uptake-location",
                             "Headquarters and field: reach",
                             "uptake_by_location",
-                            charts.rate_bars(
-                                page.view("uptake_by_location"),
-                                "location",
-                                "reach_rate",
-                                "learners",
-                                min_cell=page.min_cell,
-                                label="Reach: learners as share of headcount",
-                                count_label="learners",
-                            ),
+                            charts.reach(page.view("uptake_by_location"), "location", min_cell=page.min_cell),
                         ),
                         lg=6,
                         className="mb-3",
