@@ -69,6 +69,14 @@ def require(role: str) -> SignedInUser:
     if user is None:
         abort(401)
     if not user.can(role):
+        audit(
+            default_engine(),
+            user.username,
+            "refused",
+            f"{request.method} {request.path}"[:300],
+            "refused",
+            f"needs {role}",
+        )
         abort(403)
     return user
 

@@ -132,6 +132,11 @@ def test_viewers_and_strangers_cannot_upload_or_fetch_templates(site):
     viewer = signed_in(server, "viewer")
     assert viewer.post("/upload?kind=lna&name=x.csv", data=b"a,b\n", headers={"Origin": ORIGIN}).status_code == 403
     assert viewer.get("/templates/lna.csv").status_code == 403
+    from data_access.users import audit_events
+
+    refused = [e for e in audit_events(default_engine(), 10) if e["actor"] == "viewer"]
+    assert {e["target"] for e in refused} >= {"POST /upload", "GET /templates/lna.csv"}
+    assert {e["outcome"] for e in refused} == {"refused"}
     assert server.test_client().post("/upload", data=b"x", headers={"Origin": ORIGIN}).status_code == 401
     hr = signed_in(server, "hr")
     assert hr.get("/templates/lna.xlsx").status_code == 200

@@ -162,3 +162,59 @@ def test_every_view_answers_on_an_empty_store(engine):
     assert data_as_of(engine) is None
     assert filter_options(engine)["months"] == []
     assert entity_profile(engine, "NOPE") is None
+
+
+def lna_rows() -> list[dict[str, str]]:
+    rows = []
+    for cycle, entity, need, n in [
+        ("2022", "DMSPC", "Innovation", 10),
+        ("2022", "DMSPC", "Data and analytics", 30),
+        ("2024", "DMSPC", "Innovation", 25),
+        ("2024", "DMSPC", "Data and analytics", 25),
+        ("2024", "OHR", "Innovation", 8),
+        ("2024", "OHR", "Multilingualism", 2),
+    ]:
+        rows.append(
+            {"cycle": cycle, "entity_code": entity, "duty_station_code": "", "report_type": "Staff survey",
+             "learning_need": need, "priority": "high", "staff_category": "", "gender": "", "respondents": str(n)}
+        )  # fmt: skip
+    return rows
+
+
+def test_needs_per_entity_and_per_cycle(store):
+    assert load(store, "lna", to_csv(lna_rows()), "lna.csv").status == "loaded"
+    by_entity = run_view(store, "needs_by_entity", Filters(), MIN)
+    assert set(by_entity["cycle"]) == {"2024"}  # the latest cycle unless one is chosen
+    ohr = by_entity[by_entity["entity"] == "OHR"].set_index("learning_need")
+    # OHR: 8 and 2 respondents: the 2 is hidden, and so is the 8 (its only sibling), with their shares.
+    assert ohr["respondents"].isna().all() and ohr["need_share"].isna().all()
+    dmspc = by_entity[by_entity["entity"] == "DMSPC"].set_index("learning_need")
+    assert dmspc.loc["Innovation", "need_share"] == 0.5
+    cycles = run_view(store, "needs_by_cycle", Filters(), MIN).set_index(["cycle", "learning_need"])
+    assert cycles.loc[("2022", "Data and analytics"), "need_share"] == 0.75
+    assert cycles.loc[("2024", "Innovation"), "respondents"] == 33
+    chosen = run_view(store, "needs_by_need", Filters(cycle="2022"), MIN).set_index("learning_need")
+    assert chosen.loc["Data and analytics", "respondents"] == 30
+
+
+def test_duty_stations_cohorts_and_workforce_baseline(store):
+    stations = run_view(store, "uptake_by_duty_station", Filters(), 3).set_index("duty_station")
+    assert stations.loc["US-NEWYORK", "learners"] == 60 and bool(stations.loc["US-NEWYORK", "headquarters"])
+    assert stations.loc["CD-GOMA", "latitude"] == pytest.approx(-1.68)
+    people = [
+        {"programme": "APLC", "cohort": cohort, "participant_id": f"{cohort}-{n}", "entity_code": "DMSPC",
+         "duty_station_code": "US-NEWYORK", "gender": "female", "staff_category": "P",
+         "contract_scope": "international", "status": "completed" if n < done else "enrolled",
+         "completed_on": "2024-06-30" if n < done else ""}
+        for cohort, size, done in (("2023-1", 10, 9), ("2024-1", 6, 0))
+        for n in range(size)
+    ]  # fmt: skip
+    assert load(store, "programme_participation", to_csv(people), "p.csv").status == "loaded"
+    cohorts = run_view(store, "programme_cohorts", Filters(), MIN).set_index("cohort")
+    assert cohorts.loc["2023-1", "completion_rate"] == 0.9
+    assert cohorts.loc["2024-1", "graduates"] == 0 and cohorts.loc["2024-1", "completion_rate"] == 0.0
+    baseline = run_view(store, "workforce_baseline", Filters(), MIN).iloc[0]
+    assert baseline["headcount"] == 120
+    assert baseline["female_share"] == pytest.approx(50 / 120)
+    assert baseline["field_share"] == pytest.approx(60 / 120)
+    assert baseline["locally_recruited_share"] == 0.0
