@@ -39,7 +39,11 @@ def register_sso(server: Flask) -> None:
 
     @server.route("/login/sso/callback")
     def sso_callback() -> Any:
-        token = oauth.idp.authorize_access_token()
+        try:
+            token = oauth.idp.authorize_access_token()
+        except Exception as exc:  # a forged, replayed or expired answer, or the provider out of reach
+            audit(default_engine(), "(unknown)", "sign_in", "sso", "refused", type(exc).__name__)
+            return "Single sign-on did not complete. Start again from the sign-in page.", 400
         username = username_from_claims(token.get("userinfo") or {})
         user = find_user(default_engine(), username) if username else None
         if user is None:
