@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy import Engine, func, select
 
 from data_access.schema import Entity, Headcount, LearningActivity, LearningNeed
 
@@ -28,14 +28,14 @@ def submission_status(engine: Engine) -> tuple[pd.DataFrame, dict[str, str | Non
         def codes(query) -> set[str]:  # type: ignore[no-untyped-def]
             return set(conn.execute(query).scalars())
 
-        lna = codes(select(distinct(LearningNeed.entity_code)).where(LearningNeed.cycle == cycle)) if cycle else set()
+        lna = codes(select(LearningNeed.entity_code).distinct().where(LearningNeed.cycle == cycle)) if cycle else set()
         staff = (
-            codes(select(distinct(Headcount.entity_code)).where(Headcount.as_of_date == snapshot))
+            codes(select(Headcount.entity_code).distinct().where(Headcount.as_of_date == snapshot))
             if snapshot
             else set()
         )
         active = (
-            codes(select(distinct(LearningActivity.entity_code)).where(LearningActivity.enrolled_on >= since))
+            codes(select(LearningActivity.entity_code).distinct().where(LearningActivity.enrolled_on >= since))
             if since
             else set()
         )

@@ -155,3 +155,17 @@ def test_a_file_of_no_known_kind_is_rejected_with_a_reason(site):
     job = upload(signed_in(server, "hr"), b"colour,size\nred,3\n", "mystery.csv")
     assert job["status"] == "rejected"
     assert "choose the kind" in job["report"]["errors"][0]["reason"]
+
+
+def test_the_tracker_names_who_has_not_sent_data(site):
+    from data_access.tracker import submission_status
+    from tests.helpers import load
+
+    entity = "entity_code,entity_name,pillar,entity_type\nNEWOFF,A new office,Development,Other\n"
+    assert load(default_engine(), "entities", entity.encode(), "new-entity.csv").status == "loaded"
+    frame, periods = submission_status(default_engine())
+    assert periods == {"cycle": "2024", "headcount": "2024-06-30", "activity_since": "2024-06-30"}
+    assert len(frame) == 46
+    assert frame.iloc[0].to_dict() == {"entity": "NEWOFF", "name": "A new office", "lna": False, "headcount": False,
+                                       "platform_data": False, "complete": False}  # fmt: skip
+    assert frame.iloc[1:]["complete"].all()
