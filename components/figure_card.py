@@ -13,6 +13,9 @@ from components.tables import data_table
 from components.theme import GRAPH_CONFIG
 
 EMPTY_MESSAGE = "No data for this selection. Clear or widen the filters to see figures."
+#: Pattern-matching ids of a card's tabs and of its table, which is built only when someone opens it.
+TABLE_TABS = "table-tabs"
+TABLE_BODY = "table-body"
 
 
 def export_href(view: str, fmt: str, query_string: str) -> str:
@@ -46,11 +49,14 @@ def figure_card(
         body = html.Div([body, html.Details([html.Summary("View as table"), data_table(frame, min_cell)])])
     else:
         chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
+        card = graph_id if isinstance(graph_id, str) else "-".join(str(v) for v in graph_id.values())
+        table = html.Div("Loading the table…", id={"type": TABLE_BODY, "view": view, "card": card})
         body = dbc.Tabs(
             [
                 dbc.Tab(chart, label="Chart", tab_id="chart"),
-                dbc.Tab(data_table(frame, min_cell), label="View as table", tab_id="table"),
+                dbc.Tab(table, label="View as table", tab_id="table"),
             ],
+            id={"type": TABLE_TABS, "view": view, "card": card},
             active_tab="chart",
         )
     footer = [

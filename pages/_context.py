@@ -7,16 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pandas as pd
+from dash import MATCH, Input, Output, State, callback, ctx, no_update
 from sqlalchemy import Engine
 
 import settings
-from auth import current_user, scoped
-from components.figure_card import figure_card
+from auth import current_user, require, scoped
+from components.figure_card import TABLE_BODY, TABLE_TABS, figure_card
+from components.filters import PAGES_LOCATION
+from components.tables import data_table
 from data_access.filters import Filters
 from data_access.store import default_engine
-from data_access.views import data_as_of, filter_options, run_view
+from data_access.views import VIEWS, data_as_of, filter_options, run_view
 
 
 @dataclass
@@ -38,6 +42,15 @@ class PageContext:
         if user is not None and user.entities is not None:
             options["entity"] = [(code, label) for code, label in options["entity"] if code in user.entities]
         return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), options)
+
+    @classmethod
+    def from_location(cls, pathname: str | None, search: str | None) -> PageContext:
+        """The context of the page at this location (an entity profile's path fixes the entity)."""
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        fixed = {}
+        if (pathname or "").startswith("/entity/"):
+            fixed["entity"] = (pathname or "").removeprefix("/entity/").strip("/")
+        return cls.from_query(query, **fixed)
 
     def view(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
@@ -74,3 +87,20 @@ class PageContext:
             parts.append(f"{f.date_from or 'start'} to {f.date_to or 'latest'}")
         shown = [p for p in parts if p]
         return "All staff, all platforms, all dates" if not shown else " · ".join(shown)
+
+
+@callback(
+    Output({"type": TABLE_BODY, "view": MATCH, "card": MATCH}, "children"),
+    Input({"type": TABLE_TABS, "view": MATCH, "card": MATCH}, "active_tab"),
+    State(PAGES_LOCATION, "pathname"),
+    State(PAGES_LOCATION, "search"),
+    prevent_initial_call=True,
+)
+def open_table(active_tab: str | None, pathname: str | None, search: str | None) -> Any:
+    """Build a card's table when someone opens it, from the same suppressed view as its chart."""
+    require("viewer")
+    view = ctx.triggered_id["view"] if isinstance(ctx.triggered_id, dict) else None
+    if active_tab != "table" or view not in VIEWS:
+        return no_update
+    page = PageContext.from_location(pathname, search)
+    return data_table(page.view(view), page.min_cell)

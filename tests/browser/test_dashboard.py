@@ -138,3 +138,18 @@ def test_a_user_limited_to_one_entity_sees_only_it(dash_duo, demo_app):
     dash_duo.wait_for_contains_text("p.text-muted", "OCHA - Office for the Coordination", timeout=20)
     assert card_value(dash_duo, "Staff (headcount)") == "2,600"
     assert dash_duo.get_logs() == []
+
+
+def test_view_as_table_shows_the_chart_s_figures(dashboard):
+    dashboard.wait_for_page(dashboard.server_url)
+    tabs = '[id=\'{"card":"click-graph-platform-uptake_by_platform","type":"table-tabs","view":"uptake_by_platform"}\']'
+    dashboard.wait_for_element(tabs, timeout=20)
+    tab = next(a for a in dashboard.find_elements(f"{tabs} .nav-link") if a.text == "View as table")
+    dashboard.driver.execute_script("arguments[0].click()", tab)
+    dashboard.wait_for_contains_text(f"{tabs} ~ .tab-content table, .tab-content table", "Coursera", timeout=20)
+    rows = {
+        r.find_elements(By.TAG_NAME, "td")[0].text: r.text
+        for r in dashboard.find_elements(".tab-content table tbody tr")
+    }
+    assert "1,300" in rows["Coursera"] and "35,800" in rows["LinkedIn Learning"] and "17,561" in rows["Blue Line"]
+    assert dashboard.get_logs() == []

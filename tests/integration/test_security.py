@@ -41,14 +41,22 @@ def _wildcard(component_id: str) -> bool:
     return '["ALL"]' in component_id
 
 
+def _concrete(component_id: str) -> str | dict:  # type: ignore[type-arg]
+    """A MATCH id as one real component has it (the view a card shows, any card key)."""
+    if '["MATCH"]' not in component_id:
+        return component_id
+    parsed = json.loads(component_id)
+    return {k: ("uptake_by_platform" if k == "view" else "card") if v == ["MATCH"] else v for k, v in parsed.items()}
+
+
 def callback_body(dep: dict, values: dict | None = None) -> dict:  # type: ignore[type-arg]
-    """The request the browser would send for ``dep`` (no component matches a wildcard)."""
+    """The request the browser would send for ``dep`` (no component matches an ALL wildcard)."""
     values = values or {}
 
     def entry(item):  # type: ignore[no-untyped-def]
         if _wildcard(item["id"]):
             return []
-        return {"id": item["id"], "property": item["property"], "value": values.get(item["property"])}
+        return {"id": _concrete(item["id"]), "property": item["property"], "value": values.get(item["property"])}
 
     output = dep["output"]
     if output.startswith(".."):
@@ -57,14 +65,17 @@ def callback_body(dep: dict, values: dict | None = None) -> dict:  # type: ignor
         ]
     else:
         component, prop = output.rsplit(".", 1)
-        outputs = [] if _wildcard(component) else {"id": component, "property": prop}
+        outputs = [] if _wildcard(component) else {"id": _concrete(component), "property": prop}
     first = dep["inputs"][0]
+    changed = (
+        first["id"] if not first["id"].startswith("{") else json.dumps(_concrete(first["id"]), separators=(",", ":"))
+    )
     return {
         "output": output,
         "outputs": outputs,
         "inputs": [entry(i) for i in dep["inputs"]],
         "state": [entry(s) for s in dep["state"]],
-        "changedPropIds": [f"{first['id']}.{first['property']}"],
+        "changedPropIds": [f"{changed}.{first['property']}"],
     }
 
 
@@ -86,7 +97,14 @@ def test_every_callback_refuses_anonymous_callers(site):
 def test_every_callback_answers_within_the_role(site):
     """Viewers get every dashboard callback and a 403 from every data-management one; uploaders get all."""
     _, server, _ = site
-    values = {"pathname": "/", "search": "", "n_clicks": 1, "is_open": False, "submit_n_clicks": 1}
+    values = {
+        "pathname": "/",
+        "search": "",
+        "n_clicks": 1,
+        "is_open": False,
+        "submit_n_clicks": 1,
+        "active_tab": "table",
+    }
     viewer, uploader = signed_in(server, "viewer"), signed_in(server, "hr")
     data_callbacks = 0
     for dep in dependencies(server):
@@ -109,6 +127,9 @@ def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
         assert "Office for the Coordination of Humanitarian Affairs" in text
         for other in ('"DPO"', '"UNMISS"', "Department of Peace Operations"):
             assert other not in text, (path, other)
+    table = next(d for d in dependencies(server) if "table-body" in d["output"])
+    opened = post(scoped, callback_body(table, {"active_tab": "table", "pathname": "/entity/DPO", "search": ""}))
+    assert opened.status_code == 200 and '"DPO"' not in opened.get_data(as_text=True)
     export = scoped.get("/export/uptake_by_entity.csv?entity=DPO").get_data(as_text=True)
     assert "OCHA" in export and "DPO" not in export
 
