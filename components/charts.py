@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.theme import PALETTE, SEQUENTIAL, base_layout, count_text, numbers, rate_text
+from components.theme import PALETTE, SEQUENTIAL, base_layout, count_text, new_figure, numbers, rate_text
 
 
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
@@ -37,7 +37,7 @@ def count_bars(
         return None
     frame = frame.iloc[::-1]
     names = list(labels[::-1]) if labels is not None else frame[category].astype(str).tolist()
-    figure = go.Figure()
+    figure = new_figure()
     for index, (column, label) in enumerate(series.items()):
         figure.add_bar(
             y=names,
@@ -96,7 +96,7 @@ def rate_bars(
         f"{rate_text(r)} · {count_text(c, min_cell)} {count_label}"
         for r, c in zip(frame[rate], frame[count], strict=True)
     ]
-    figure = go.Figure()
+    figure = new_figure()
     groups = [(None, frame)] if colour_by is None else list(frame.groupby(colour_by, sort=False))
     for index, (group, part) in enumerate(groups):
         positions = [names[i] for i in range(len(frame)) if colour_by is None or frame[colour_by].iloc[i] == group]
@@ -137,7 +137,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
     """One line per platform over months; suppressed months are gaps."""
     if _empty(frame, value):
         return None
-    figure = go.Figure()
+    figure = new_figure()
     for index, (platform, part) in enumerate(frame.groupby("platform", sort=True)):
         figure.add_scatter(
             x=pd.to_datetime(part["month"] + "-01"),
@@ -163,7 +163,7 @@ def heatmap(
     grid = grid.astype("Float64")
     codes = grid.index.tolist()
     names = [row_labels.get(code, code) if row_labels else code for code in codes]
-    figure = go.Figure(
+    figure = new_figure(
         go.Heatmap(
             z=grid.to_numpy(dtype=float, na_value=float("nan")),
             x=[str(c) for c in grid.columns],
@@ -193,7 +193,7 @@ def diverging_gap(frame: pd.DataFrame, *, min_cell: int) -> go.Figure | None:
         f"need {rate_text(n)} · completions {rate_text(c)} · gap {rate_text(g)}"
         for n, c, g in zip(frame["need_share"], frame["completion_share"], frame["need_gap"], strict=True)
     ]
-    figure = go.Figure(
+    figure = new_figure(
         go.Bar(
             y=frame["learning_need"],
             x=gaps,
@@ -218,7 +218,7 @@ def stacked_shares(
     """100% stacked horizontal bars: ``stack`` values within each ``category``."""
     if _empty(frame, share):
         return None
-    figure = go.Figure()
+    figure = new_figure()
     for index, value in enumerate(order):
         part = frame[frame[stack] == value]
         figure.add_bar(
@@ -239,7 +239,7 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
     """Shares per category, one bar per ``series`` value (e.g. LNA cycles side by side)."""
     if _empty(frame, share):
         return None
-    figure = go.Figure()
+    figure = new_figure()
     for index, (value, part) in enumerate(frame.groupby(series, sort=True)):
         figure.add_bar(
             y=part[category],
@@ -261,7 +261,7 @@ def duty_station_map(frame: pd.DataFrame, *, min_cell: int) -> go.Figure | None:
         return None
     learners = numbers(located["learners"])
     sizes = [6 if pd.isna(v) else 6 + 30 * (v / max(1.0, float(pd.Series(learners).max()))) ** 0.5 for v in learners]
-    figure = go.Figure(
+    figure = new_figure(
         go.Scattergeo(
             lat=located["latitude"],
             lon=located["longitude"],
@@ -302,7 +302,9 @@ def small_multiples(frame: pd.DataFrame, category: str, panels: dict[str, tuple[
     """One horizontal-bar panel per measure (different scales side by side), e.g. evaluation levels."""
     if frame.empty or all(_empty(frame, column) for column in panels):
         return None
-    figure = make_subplots(rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=[t for t, _ in panels.values()])
+    figure = make_subplots(
+        rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=[t for t, _ in panels.values()], figure=new_figure()
+    )
     for index, (column, (_title, fmt)) in enumerate(panels.items(), start=1):
         values = numbers(frame[column])
         figure.add_bar(
@@ -328,7 +330,7 @@ def cohort_lines(frame: pd.DataFrame, value: str, *, label: str) -> go.Figure | 
     """One line per programme across its cohorts (a cohort's name sorts in time order)."""
     if _empty(frame, value):
         return None
-    figure = go.Figure()
+    figure = new_figure()
     for index, (programme, part) in enumerate(frame.groupby("programme", sort=True)):
         figure.add_scatter(
             x=part["cohort"],
@@ -358,7 +360,11 @@ def share_panels(
     if frame.empty or all(_empty(frame, column) for column in columns):
         return None
     figure = make_subplots(
-        rows=1, cols=len(panels), shared_yaxes=True, subplot_titles=[title for title, _, _ in panels.values()]
+        rows=1,
+        cols=len(panels),
+        shared_yaxes=True,
+        subplot_titles=[title for title, _, _ in panels.values()],
+        figure=new_figure(),
     )
     for index, (prefix, (_title, base_label, base)) in enumerate(panels.items(), start=1):
         for offset, group in enumerate(("participants", "graduates")):

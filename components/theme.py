@@ -43,9 +43,19 @@ def rate_text(value: Any, digits: int = 1) -> str:
     return f"{float(value) * 100:.{digits}f}%"
 
 
+GRID = "#EBF0F8"
+#: A light look in a few keys. A named plotly template costs about 10 ms and 7 KB per figure.
+FIGURE_LAYOUT: dict[str, Any] = {"template": "none", "paper_bgcolor": "white", "plot_bgcolor": "white"}
+AXIS_STYLE: dict[str, Any] = {"gridcolor": GRID, "zerolinecolor": "#C8D4E3", "linecolor": GRID, "automargin": True}
+
+
+def new_figure(*traces: Any) -> go.Figure:
+    """An empty figure in the dashboard's look (built in one step: no default template applied)."""
+    return go.Figure(data=list(traces) or None, layout=FIGURE_LAYOUT)
+
+
 def base_layout(figure: go.Figure, *, height: int = 360, legend: bool = True) -> go.Figure:
     figure.update_layout(
-        template="plotly_white",
         colorway=list(PALETTE),
         height=height,
         margin={"l": 10, "r": 10, "t": 40 if legend else 10, "b": 10},
@@ -54,6 +64,6 @@ def base_layout(figure: go.Figure, *, height: int = 360, legend: bool = True) ->
         legend={"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
         hoverlabel={"namelength": -1},
     )
-    figure.update_xaxes(automargin=True)
-    figure.update_yaxes(automargin=True)
+    figure.update_xaxes(**AXIS_STYLE)
+    figure.update_yaxes(**AXIS_STYLE)
     return figure
