@@ -16,7 +16,7 @@ PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
     "pathname": (str, NONE),
     "href": (str, NONE),
     "hash": (str, NONE),
-    "value": (str, NONE),
+    "value": (str, list, NONE),
     "clickData": (dict, NONE),
     "n_clicks": (int, NONE),
     "is_open": (bool, NONE),

@@ -378,7 +378,7 @@ def share_panels(
                 showlegend=index == 1,
                 marker_color=PALETTE[offset],
                 customdata=frame[category].tolist(),
-                text=[rate_text(v, 0) for v in values],
+                text=[rate_text(v) for v in values],
                 textposition="auto",
                 hovertemplate=f"%{{y}}<br>{group}: %{{text}}<extra></extra>",
                 row=1,

@@ -20,6 +20,7 @@ from data_access.schema import AuditEvent, User
 
 ROLES = ("viewer", "uploader", "admin")
 USERNAME = re.compile(r"^[A-Za-z0-9._@+-]{1,120}$")
+ENTITY_CODE = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
 # Verifying against a real hash for unknown users keeps sign-in time the same whether or not a user exists.
@@ -62,6 +63,8 @@ def create_user(
         raise UserError(f"role must be one of {', '.join(ROLES)}")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise UserError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    if entities and not all(isinstance(code, str) and ENTITY_CODE.match(code) for code in entities):
+        raise UserError("entity codes are 1-20 letters, digits or '-'")
     scope = ",".join(sorted(set(entities))) if entities else None
     with write_transaction(engine) as conn:
         exists = conn.execute(select(User.id).where(func.lower(User.username) == username.lower())).first()
@@ -139,3 +142,29 @@ def audit_events(engine: Engine, limit: int = 200) -> list[dict[str, object]]:
             {c: getattr(e, c) for c in ("at", "actor", "action", "target", "outcome", "detail")}
             for e in conn.execute(query)
         ]
+
+
+def list_users(engine: Engine) -> list[dict[str, Any]]:
+    """Every user (never the password hash), by name."""
+    columns = (User.username, User.role, User.entity_scope, User.active, User.created_at, User.password_hash)
+    with engine.connect() as conn:
+        rows = conn.execute(select(*columns).order_by(User.username)).all()
+    return [
+        {
+            "username": r.username,
+            "role": r.role,
+            "entities": r.entity_scope or "all",
+            "active": r.active,
+            "created_at": r.created_at,
+            "sign_in": "password" if r.password_hash else "single sign-on",
+        }
+        for r in rows
+    ]
+
+
+def set_active(engine: Engine, username: str, active: bool) -> None:
+    """Let a user in again, or stop them at their next request (sessions are checked against this)."""
+    with write_transaction(engine) as conn:
+        changed = conn.execute(update(User).where(User.username == username).values(active=active)).rowcount
+    if not changed:
+        raise UserError(f"there is no user {username!r}")

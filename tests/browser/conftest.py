@@ -40,6 +40,7 @@ def demo_app(tmp_path_factory):  # type: ignore[no-untyped-def]
         create_user(runner, "viewer", password=PASSWORD)
         create_user(runner, "ocha-viewer", entities="OCHA", password=PASSWORD)
         create_user(runner, "hr", role="uploader", password=PASSWORD)
+        create_user(runner, "boss", role="admin", password=PASSWORD)
         yield app
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from data_access.schema import AuditEvent
+from data_access.users import ROLES
 from tests.conftest import database_url
 from tests.helpers import create_user, signed_in
 
@@ -28,6 +29,7 @@ def site(tmp_path_factory):  # type: ignore[no-untyped-def]
         create_user(runner, "viewer", password=PASSWORD)
         create_user(runner, "ocha-viewer", entities="OCHA", password=PASSWORD)
         create_user(runner, "hr", role="uploader", password=PASSWORD)
+        create_user(runner, "boss", role="admin", password=PASSWORD)
         yield app, server, runner
 
 
@@ -94,8 +96,14 @@ def test_every_callback_refuses_anonymous_callers(site):
         assert b"sign in first" in response.data
 
 
+def needed_role(dep: dict) -> str:  # type: ignore[type-arg]
+    if "admin-" in dep["output"]:
+        return "admin"
+    return "uploader" if "data-" in dep["output"] else "viewer"
+
+
 def test_every_callback_answers_within_the_role(site):
-    """Viewers get every dashboard callback and a 403 from every data-management one; uploaders get all."""
+    """Each callback answers the roles it is for and refuses (403) the ones below."""
     _, server, _ = site
     values = {
         "pathname": "/",
@@ -105,15 +113,47 @@ def test_every_callback_answers_within_the_role(site):
         "submit_n_clicks": 1,
         "active_tab": "table",
     }
-    viewer, uploader = signed_in(server, "viewer"), signed_in(server, "hr")
-    data_callbacks = 0
+    clients = {
+        "viewer": signed_in(server, "viewer"),
+        "uploader": signed_in(server, "hr"),
+        "admin": signed_in(server, "boss"),
+    }
+    needs = {"viewer": 0, "uploader": 0, "admin": 0}
     for dep in dependencies(server):
-        for_uploaders = "data-" in dep["output"]
-        data_callbacks += for_uploaders
-        response = post(viewer, callback_body(dep, values))
-        assert response.status_code == (403 if for_uploaders else 200) or response.status_code == 204, dep["output"]
-        assert post(uploader, callback_body(dep, values)).status_code in (200, 204), dep["output"]
-    assert data_callbacks >= 4
+        role = needed_role(dep)
+        needs[role] += 1
+        for user_role, client in clients.items():
+            allowed = ROLES.index(user_role) >= ROLES.index(role)
+            status = post(client, callback_body(dep, values)).status_code
+            assert status in ((200, 204) if allowed else (403,)), (dep["output"], user_role, status)
+    assert needs["uploader"] >= 4 and needs["admin"] >= 2
+
+
+def test_an_admin_adds_and_deactivates_users_and_it_takes_effect_at_once(site):
+    _, server, _ = site
+    admin = signed_in(server, "boss")
+    add = next(d for d in dependencies(server) if d["output"].startswith("..admin-message"))
+    body = callback_body(add)
+    body["state"] = [
+        {"id": "admin-username", "property": "value", "value": "new.person"},
+        {"id": "admin-role", "property": "value", "value": "viewer"},
+        {"id": "admin-entities", "property": "value", "value": ["OCHA"]},
+    ]
+    answer = post(admin, body).get_data(as_text=True)
+    assert "new.person can sign in as viewer" in answer
+    password = answer.split('"admin-new-password"')[0].rsplit('"children":"', 1)[1].split('"')[0]
+    person = server.test_client()
+    signed = person.post("/login", data={"username": "new.person", "password": password}, headers={"Origin": ORIGIN})
+    assert signed.status_code == 302 and person.get("/_dash-layout").status_code == 200
+    body["state"][2]["value"] = [{"not": "a code"}]
+    body["state"][0]["value"] = "another.person"
+    assert "entity codes are" in post(admin, body).get_data(as_text=True)
+    from data_access.store import default_engine
+    from data_access.users import set_active
+
+    set_active(default_engine(), "new.person", False)
+    assert person.get("/_dash-layout").status_code == 401  # the open session is refused at its next request
+    assert ("boss", "user_created", "ok") in audit_rows(server)
 
 
 def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
