@@ -3,10 +3,16 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench audit
+.PHONY: run serve test lint bench audit
 
 run: $(VENV)/.runtime
 	$(BIN)/python app.py
+
+# Production-style: migrate, then gunicorn with WORKERS processes (set DATABASE_URL, CACHE_URL, SECRET_KEY...).
+WORKERS ?= 4
+serve: $(VENV)/.runtime
+	$(BIN)/flask --app app:server init-db
+	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $${HOST:-127.0.0.1}:$${PORT:-8050} app:server
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest

@@ -137,7 +137,6 @@ def register_auth(app: Any) -> None:
         storage_uri=settings.get("RATELIMIT_STORAGE_URI"),
         default_limits=[],
     )
-    csp: list[str] = []
 
     @server.before_request
     def check_request() -> Response | None:
@@ -164,9 +163,11 @@ def register_auth(app: Any) -> None:
 
     @server.after_request
     def security_headers(response: Response) -> Response:
-        if not csp:
-            csp.append(content_security_policy(app.csp_hashes()))
-        response.headers["Content-Security-Policy"] = csp[0]
+        # Built for each page, not once: Dash adds inline scripts while it finishes setting up on a first request.
+        if response.mimetype == "text/html":
+            response.headers["Content-Security-Policy"] = content_security_policy(app.csp_hashes())
+        else:
+            response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"

@@ -91,6 +91,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Largest file the upload page accepts (120 MiB); the body streams to disk, never into memory.",
     ),
     Setting(
+        "CACHE_URL",
+        "",
+        "Where figure tables are cached, keyed by the data version: empty means a small cache in each "
+        "process; `redis://127.0.0.1:6379/0` shares one cache between all workers.",
+    ),
+    Setting(
         "OIDC_ISSUER",
         "",
         "Single sign-on: the OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read). "

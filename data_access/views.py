@@ -6,6 +6,8 @@ the export route asks for the same table, so a download is exactly what the char
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -13,6 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
+from data_access.cache import Store, cache_key, from_bytes, to_bytes
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import differenced, suppress
@@ -205,6 +208,34 @@ def run_view(engine: Engine, name: str, filters: Filters, min_cell: int) -> pd.D
                 extra[column] = extra.get(column, found) | found
     groups = None if view.groups is None else list(view.groups)
     return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
+
+
+def cached_view(engine: Engine, store: Store, version: str, name: str, filters: Filters, min_cell: int) -> pd.DataFrame:
+    """``run_view`` through ``store``, keyed by the data version (a cache that never serves stale data)."""
+    key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
+    try:
+        hit = store.get(key)
+    except Exception:  # a cache that is down only makes pages slower, never wrong
+        hit = None
+    if hit is not None:
+        return from_bytes(hit)
+    frame = run_view(engine, name, filters, min_cell)
+    with contextlib.suppress(Exception):
+        store.set(key, to_bytes(frame))
+    return frame
+
+
+def cached_options(engine: Engine, store: Store, version: str) -> dict[str, list[tuple[str, str]]]:
+    """``filter_options`` through ``store``, keyed by the data version."""
+    key = cache_key("filter_options", version)
+    with contextlib.suppress(Exception):
+        hit = store.get(key)
+        if hit is not None:
+            return {name: [tuple(choice) for choice in choices] for name, choices in json.loads(hit).items()}
+    options = filter_options(engine)
+    with contextlib.suppress(Exception):
+        store.set(key, json.dumps(options).encode())
+    return options
 
 
 def data_as_of(engine: Engine) -> str | None:

@@ -1,0 +1,87 @@
+"""A cache of view tables keyed by the data version, so a commit or rollback is seen everywhere at once.
+
+The data version changes with every loaded or rolled-back batch; a key holds it, so no entry
+ever has to be invalidated: after a change, every worker simply asks for new keys. With
+``CACHE_URL=redis://...`` all workers share one cache; otherwise each process keeps its own
+small in-memory one. Tables are stored as Parquet bytes (never pickle).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from data_access.schema import UploadBatch
+
+ENTRY_SECONDS = 24 * 3600
+
+
+def data_version(engine: Engine) -> str:
+    """Changes whenever data changes: the newest batch id and the latest rollback."""
+    query = select(func.max(UploadBatch.id), func.max(UploadBatch.rolled_back_at))
+    with engine.connect() as conn:
+        newest, rolled_back = conn.execute(query).one()
+    return f"{newest or 0}:{rolled_back.isoformat() if rolled_back else '-'}"
+
+
+class Store(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, value: bytes) -> None: ...
+
+
+class MemoryStore:
+    """A per-process LRU of at most ``capacity`` entries."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self.capacity = capacity
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+
+
+class RedisStore:
+    """Entries shared by every worker, expiring after a day (old data versions just age out)."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=2)
+
+    def get(self, key: str) -> bytes | None:
+        return self.client.get(key)  # type: ignore[return-value]
+
+    def set(self, key: str, value: bytes) -> None:
+        self.client.set(key, value, ex=ENTRY_SECONDS)
+
+
+def cache_key(*parts: str) -> str:
+    return "learning:view:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def to_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def from_bytes(value: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(value))

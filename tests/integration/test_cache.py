@@ -1,0 +1,68 @@
+"""The view cache: keyed by the data version, so an upload or rollback is seen at once; Redis shared."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from data_access.batches import rollback_batch
+from data_access.cache import MemoryStore, RedisStore, data_version, from_bytes, to_bytes
+from data_access.filters import Filters
+from data_access.views import cached_view, run_view
+from tests.helpers import activity, load, load_reference, to_csv
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_or_skip() -> RedisStore:
+    store = RedisStore(REDIS_URL)
+    try:
+        store.client.ping()
+    except Exception:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("no Redis at " + REDIS_URL)
+    return store
+
+
+@pytest.fixture(params=["memory", "redis"])
+def store(request):  # type: ignore[no-untyped-def]
+    return MemoryStore() if request.param == "memory" else redis_or_skip()
+
+
+def test_tables_survive_the_round_trip_with_hidden_cells():
+    frame = pd.DataFrame(
+        {
+            "entity": ["OCHA", "DPO"],
+            "learners": pd.array([pd.NA, 40], dtype="Int64"),
+            "reach_rate": pd.array([pd.NA, 0.5], dtype="Float64"),
+            "headquarters": [True, False],
+        }
+    )
+    pd.testing.assert_frame_equal(from_bytes(to_bytes(frame)), frame)
+
+
+def test_the_memory_store_keeps_the_newest_entries():
+    store = MemoryStore(capacity=2)
+    for key in ("a", "b", "c"):
+        store.set(key, key.encode())
+    assert (store.get("a"), store.get("b"), store.get("c")) == (None, b"b", b"c")
+
+
+def test_an_upload_and_a_rollback_are_seen_at_once(engine, store):
+    load_reference(engine)
+    assert load(engine, "learning_activity", to_csv([activity(n) for n in range(30)]), "a.csv").status == "loaded"
+    filters = Filters()
+
+    def learners() -> int:
+        frame = cached_view(engine, store, data_version(engine), "uptake_total", filters, 5)
+        pd.testing.assert_frame_equal(frame, run_view(engine, "uptake_total", filters, 5))
+        return int(frame["learners"].iloc[0])
+
+    assert learners() == learners() == 30
+    second = load(engine, "learning_activity", to_csv([activity(100 + n) for n in range(10)]), "b.csv")
+    assert learners() == 40
+    rollback_batch(engine, second.batch_id, rolled_back_by="tester")
+    assert learners() == 30
