@@ -12,7 +12,7 @@ run: $(VENV)/.runtime
 WORKERS ?= 4
 serve: $(VENV)/.runtime
 	$(BIN)/flask --app app:server init-db
-	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --bind $${HOST:-127.0.0.1}:$${PORT:-8050} app:server
+	$(BIN)/gunicorn --workers $(WORKERS) --threads 4 --keep-alive 10 --bind $${HOST:-127.0.0.1}:$${PORT:-8050} app:server
 
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest

@@ -156,7 +156,7 @@ def register_auth(app: Any) -> None:
             return redirect(url_for("login", next=request.full_path.rstrip("?")))
         g.user = user
         if request.path == "/_dash-update-component":
-            problem = payload_error(request.get_json(silent=True))
+            problem = payload_error(request.get_json(silent=True), app.callback_map)
             if problem:
                 return jsonify(error=f"malformed callback request: {problem}"), 400  # type: ignore[return-value]
         return None

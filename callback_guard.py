@@ -7,6 +7,7 @@ sees (or raises a traceback on) a value of the wrong shape.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 NONE = type(None)
@@ -31,10 +32,12 @@ PROPERTY_TYPES: dict[str, tuple[type, ...]] = {
 MAX_ITEMS = 500
 
 
-def payload_error(body: Any) -> str | None:
-    """Why a callback request body is malformed, or None when it is well formed."""
+def payload_error(body: Any, callbacks: Mapping[str, Any]) -> str | None:
+    """Why a callback request body is malformed (or names no callback of ``callbacks``), or None."""
     if not isinstance(body, dict):
         return "the body is not a JSON object"
+    if not isinstance(body.get("output"), str) or body["output"] not in callbacks:
+        return "no such callback"
     for section in ("inputs", "state"):
         items = body.get(section, [])
         if not isinstance(items, list) or len(items) > MAX_ITEMS:

@@ -61,7 +61,7 @@ def main() -> None:
     run(env, python, "-c", USERS)
     server = subprocess.Popen(  # noqa: S603
         [str(Path(python).parent / "gunicorn"), "--workers", str(args.workers), "--threads", "4",
-         "--bind", f"127.0.0.1:{PORT}", "app:server"],
+         "--keep-alive", "10", "--bind", f"127.0.0.1:{PORT}", "app:server"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "gunicorn.log", "w"),  # noqa: SIM115
     )  # fmt: skip
     time.sleep(6)

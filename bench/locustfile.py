@@ -75,6 +75,13 @@ class Uploader(Signed):
     def on_start(self) -> None:
         self.username = f"uploader{next(_uploaders)}"
         super().on_start()
+        # Outputs shared with another callback carry a suffix: take the commit callback's key from the app.
+        dependencies = self.client.get("/_dash-dependencies", name="/_dash-dependencies").json()
+        self.commit_output = next(
+            d["output"]
+            for d in dependencies
+            if "data-message.children" in d["output"] and "data-commit" in str(d["inputs"])
+        )
 
     @task
     def upload_preview_commit(self) -> None:
@@ -95,7 +102,7 @@ class Uploader(Signed):
             return
         if not self._wait(job_id, ("valid", "rejected", "duplicate", "failed")):
             return
-        commit = {"output": "..data-poll.disabled...data-message.children..",
+        commit = {"output": self.commit_output,
                   "outputs": [{"id": i, "property": p} for i, p in COMMIT_OUTPUTS],
                   "inputs": [{"id": "data-commit", "property": "n_clicks", "value": 1}],
                   "state": [{"id": "data-job", "property": "data", "value": job_id}],
