@@ -12,7 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from components.theme import PALETTE, SEQUENTIAL, base_layout, count_text, new_figure, numbers, rate_text
+from components.theme import AXIS_STYLE, PALETTE, SEQUENTIAL, base_layout, count_text, new_figure, numbers, rate_text
 
 
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
@@ -140,7 +140,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
     figure = new_figure()
     for index, (platform, part) in enumerate(frame.groupby("platform", sort=True)):
         figure.add_scatter(
-            x=pd.to_datetime(part["month"] + "-01"),
+            x=(part["month"] + "-01").tolist(),  # ISO date strings: plotly reads them as dates, no parsing here
             y=numbers(part[value]),
             mode="lines+markers",
             name=str(platform),
@@ -321,7 +321,8 @@ def small_multiples(frame: pd.DataFrame, category: str, panels: dict[str, tuple[
         )
         if fmt == "%":
             figure.update_xaxes(tickformat=".0%", row=1, col=index)
-    figure.update_yaxes(type="category", autorange="reversed")
+    figure.update_yaxes(type="category", autorange="reversed", **AXIS_STYLE)
+    figure.update_xaxes(**AXIS_STYLE)
     figure = base_layout(figure, height=_bar_height(len(frame), per_row=40), legend=False)
     return figure.update_layout(margin_t=40)
 
@@ -395,7 +396,8 @@ def share_panels(
                 annotation_position="bottom right",
             )
         figure.update_xaxes(tickformat=".0%", range=[0, 1], tickvals=[0, 0.25, 0.5, 0.75, 1], row=1, col=index)
-    figure.update_yaxes(type="category", autorange="reversed")
+    figure.update_yaxes(type="category", autorange="reversed", **AXIS_STYLE)
+    figure.update_xaxes(**AXIS_STYLE)
     figure.update_layout(barmode="group")
     figure = base_layout(figure, height=_bar_height(len(frame), per_row=60))
     return figure.update_layout(margin_t=80)

@@ -63,7 +63,7 @@ def base_layout(figure: go.Figure, *, height: int = 360, legend: bool = True) ->
         showlegend=legend,
         legend={"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
         hoverlabel={"namelength": -1},
+        xaxis=AXIS_STYLE,
+        yaxis=AXIS_STYLE,
     )
-    figure.update_xaxes(**AXIS_STYLE)
-    figure.update_yaxes(**AXIS_STYLE)
     return figure

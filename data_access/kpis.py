@@ -130,6 +130,12 @@ def programme_figures(conn: Connection, filters: Filters) -> dict[str, dict[str,
     return figures
 
 
+def staff_figures(engine: Engine, filters: Filters) -> dict[str, Any]:
+    """Headcount, entities and duty stations of the latest snapshot (``headcount_figures`` on its own connection)."""
+    with engine.connect() as conn:
+        return headcount_figures(conn, filters)
+
+
 def headline_kpis(engine: Engine, filters: Filters | None = None) -> dict[str, Any]:
     """The headline figures for a slice, as ``flask kpis --json`` prints them.
 

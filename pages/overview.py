@@ -10,7 +10,7 @@ from components import charts
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
 from components.theme import count_text
-from data_access.kpis import headline_kpis
+from data_access.kpis import staff_figures
 from data_access.targets import kpi_status
 from pages._context import PageContext
 
@@ -23,7 +23,7 @@ TOP_NEEDS = 8
 
 def headline_cards(page: PageContext) -> list[dbc.Card]:
     total = page.view("uptake_total").iloc[0]
-    staff = headline_kpis(page.engine, page.filters)
+    staff = staff_figures(page.engine, page.filters)
     return [
         kpi_card("Staff (headcount)", count_text(total["headcount"], page.min_cell), f"as of {staff['as_of_date']}"),
         kpi_card("Entities", f"{staff['entities']:,}", "with staff in the latest snapshot"),
