@@ -22,12 +22,22 @@ from data_access.schema import UploadBatch
 ENTRY_SECONDS = 24 * 3600
 
 
-def data_version(engine: Engine) -> str:
-    """Changes whenever data changes: the newest batch id and the latest rollback."""
-    query = select(func.max(UploadBatch.id), func.max(UploadBatch.rolled_back_at))
+class DataVersions(dict[str, str]):
+    """Per upload kind, a version that changes with every loaded or rolled-back batch of that kind."""
+
+    def of(self, kinds: tuple[str, ...]) -> str:
+        """The version of the data a figure reads: only the kinds it reads."""
+        return "|".join(f"{kind}={self.get(kind, '0')}" for kind in sorted(kinds))
+
+
+def data_versions(engine: Engine) -> DataVersions:
+    """One small grouped query: each kind's newest batch id and latest rollback."""
+    query = select(UploadBatch.kind, func.max(UploadBatch.id), func.max(UploadBatch.rolled_back_at)).group_by(
+        UploadBatch.kind
+    )
     with engine.connect() as conn:
-        newest, rolled_back = conn.execute(query).one()
-    return f"{newest or 0}:{rolled_back.isoformat() if rolled_back else '-'}"
+        rows = conn.execute(query).all()
+    return DataVersions({kind: f"{newest}:{rolled.isoformat() if rolled else '-'}" for kind, newest, rolled in rows})
 
 
 class Store(Protocol):

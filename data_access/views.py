@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
-from data_access.cache import Store, cache_key, from_bytes, to_bytes
+from data_access.cache import DataVersions, Store, cache_key, from_bytes, to_bytes
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import differenced, suppress
@@ -24,6 +24,7 @@ from data_access.schema import DutyStation, Entity, LearningActivity, LearningNe
 UPTAKE_COUNTS = ("learners", "completers", "activities", "completions", "headcount")
 UPTAKE_RATES = {"reach_rate": ("learners", "headcount")}
 NEED_DIMENSIONS = ("entity", "duty_station", "staff_category", "gender")
+PROGRAMME_READS = ("programme_participation", "duty_stations", "headcount")
 PROGRAMME_RATES = {
     **{rate: basis for rate, basis in queries_programmes.SHARES.items()},
     **{average: (count,) for average, count in queries_programmes.AVERAGES.items()},
@@ -43,6 +44,8 @@ class View:
     groups: tuple[str, ...] | None = ()
     #: The filters that narrow this view's set of people (each is differenced against its parent).
     dimensions: tuple[str, ...] = PEOPLE_DIMENSIONS
+    #: The upload kinds its query reads: a batch of any other kind leaves its cached tables valid.
+    reads: tuple[str, ...] = ("learning_activity", "headcount", "entities", "duty_stations")
 
 
 VIEWS: dict[str, View] = {
@@ -53,6 +56,7 @@ VIEWS: dict[str, View] = {
         ("learners", "completers", "activities", "completions", "headcount", *queries_programmes.COUNTS),
         {**UPTAKE_RATES, **PROGRAMME_RATES},
         groups=None,
+        reads=("learning_activity", "headcount", "programme_participation", "duty_stations"),
     ),
     "uptake_total": View(
         "Learners, completers and reach across platforms",
@@ -104,6 +108,7 @@ VIEWS: dict[str, View] = {
         ("respondents", "high_priority_respondents"),
         {"need_share": ("respondents",), "high_priority_share": ("respondents", "high_priority_respondents")},
         dimensions=NEED_DIMENSIONS,
+        reads=("lna", "entities"),
     ),
     "needs_by_priority": View(
         "Priority of learning needs per area",
@@ -113,6 +118,7 @@ VIEWS: dict[str, View] = {
         {"share_of_area": ("respondents",)},
         groups=("area",),
         dimensions=NEED_DIMENSIONS,
+        reads=("lna", "entities"),
     ),
     "needs_by_entity": View(
         "Learning needs per entity",
@@ -122,6 +128,7 @@ VIEWS: dict[str, View] = {
         {"need_share": ("respondents",)},
         groups=("entity",),
         dimensions=NEED_DIMENSIONS,
+        reads=("lna", "entities"),
     ),
     "needs_by_cycle": View(
         "Learning needs per LNA cycle",
@@ -131,6 +138,7 @@ VIEWS: dict[str, View] = {
         {"need_share": ("respondents",)},
         groups=("cycle",),
         dimensions=NEED_DIMENSIONS,
+        reads=("lna", "entities"),
     ),
     "need_gap": View(
         "Needs against uptake: need share minus share of completions",
@@ -142,6 +150,7 @@ VIEWS: dict[str, View] = {
             "completion_share": ("completions",),
             "need_gap": ("respondents", "completions"),
         },
+        reads=("lna", "learning_activity"),
     ),
     "programme_summary": View(
         "Leadership programme outcomes",
@@ -151,6 +160,7 @@ VIEWS: dict[str, View] = {
         PROGRAMME_RATES,
         groups=None,
         dimensions=NEED_DIMENSIONS,
+        reads=PROGRAMME_READS,
     ),
     "programme_total": View(
         "Leadership programme outcomes, all programmes",
@@ -160,6 +170,7 @@ VIEWS: dict[str, View] = {
         PROGRAMME_RATES,
         groups=None,
         dimensions=NEED_DIMENSIONS,
+        reads=PROGRAMME_READS,
     ),
     "programme_cohorts": View(
         "Leadership programme outcomes per cohort",
@@ -169,6 +180,7 @@ VIEWS: dict[str, View] = {
         PROGRAMME_RATES,
         groups=None,
         dimensions=NEED_DIMENSIONS,
+        reads=PROGRAMME_READS,
     ),
     "workforce_baseline": View(
         "Workforce baseline from headcount",
@@ -182,6 +194,7 @@ VIEWS: dict[str, View] = {
         },
         groups=None,
         dimensions=NEED_DIMENSIONS,
+        reads=("headcount", "duty_stations"),
     ),
 }
 
@@ -210,8 +223,11 @@ def run_view(engine: Engine, name: str, filters: Filters, min_cell: int) -> pd.D
     return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
 
 
-def cached_view(engine: Engine, store: Store, version: str, name: str, filters: Filters, min_cell: int) -> pd.DataFrame:
-    """``run_view`` through ``store``, keyed by the data version (a cache that never serves stale data)."""
+def cached_view(
+    engine: Engine, store: Store, versions: DataVersions, name: str, filters: Filters, min_cell: int
+) -> pd.DataFrame:
+    """``run_view`` through ``store``, keyed by the version of the kinds it reads (never serves stale data)."""
+    version = versions.of(VIEWS[name].reads)
     key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
     try:
         hit = store.get(key)
@@ -225,9 +241,9 @@ def cached_view(engine: Engine, store: Store, version: str, name: str, filters: 
     return frame
 
 
-def cached_options(engine: Engine, store: Store, version: str) -> dict[str, list[tuple[str, str]]]:
-    """``filter_options`` through ``store``, keyed by the data version."""
-    key = cache_key("filter_options", version)
+def cached_options(engine: Engine, store: Store, versions: DataVersions) -> dict[str, list[tuple[str, str]]]:
+    """``filter_options`` through ``store``, keyed by the data version of every kind."""
+    key = cache_key("filter_options", versions.of(tuple(versions)))
     with contextlib.suppress(Exception):
         hit = store.get(key)
         if hit is not None:

@@ -18,7 +18,7 @@ from auth import current_user, require, scoped
 from components.figure_card import TABLE_BODY, TABLE_TABS, figure_card
 from components.filters import PAGES_LOCATION
 from components.tables import data_table
-from data_access.cache import data_version
+from data_access.cache import DataVersions, data_versions
 from data_access.filters import Filters
 from data_access.store import default_cache, default_engine
 from data_access.views import VIEWS, cached_options, cached_view, data_as_of
@@ -31,7 +31,7 @@ class PageContext:
     min_cell: int
     as_of: str | None
     options: dict[str, list[tuple[str, str]]]
-    version: str = ""
+    versions: DataVersions = field(default_factory=DataVersions)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @classmethod
@@ -40,11 +40,11 @@ class PageContext:
         engine = default_engine()
         user = current_user()
         filters = scoped(Filters.from_query({**query, **fixed}), user)
-        version = data_version(engine)
-        options = cached_options(engine, default_cache(settings.get("CACHE_URL")), version)
+        versions = data_versions(engine)
+        options = cached_options(engine, default_cache(settings.get("CACHE_URL")), versions)
         if user is not None and user.entities is not None:
             options["entity"] = [(code, label) for code, label in options["entity"] if code in user.entities]
-        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), options, version)
+        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), options, versions)
 
     @classmethod
     def from_location(cls, pathname: str | None, search: str | None) -> PageContext:
@@ -58,7 +58,7 @@ class PageContext:
     def view(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
             store = default_cache(settings.get("CACHE_URL"))
-            self.tables[name] = cached_view(self.engine, store, self.version, name, self.filters, self.min_cell)
+            self.tables[name] = cached_view(self.engine, store, self.versions, name, self.filters, self.min_cell)
         return self.tables[name]
 
     def card(self, graph_id: Any, title: str, view: str, figure: Any, note: str | None = None) -> Any:

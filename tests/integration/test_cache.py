@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from data_access.batches import rollback_batch
-from data_access.cache import MemoryStore, RedisStore, data_version, from_bytes, to_bytes
+from data_access.cache import MemoryStore, RedisStore, data_versions, from_bytes, to_bytes
 from data_access.filters import Filters
-from data_access.views import cached_view, run_view
+from data_access.views import VIEWS, cached_view, run_view
 from tests.helpers import activity, load, load_reference, to_csv
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -57,7 +57,7 @@ def test_an_upload_and_a_rollback_are_seen_at_once(engine, store):
     filters = Filters()
 
     def learners() -> int:
-        frame = cached_view(engine, store, data_version(engine), "uptake_total", filters, 5)
+        frame = cached_view(engine, store, data_versions(engine), "uptake_total", filters, 5)
         pd.testing.assert_frame_equal(frame, run_view(engine, "uptake_total", filters, 5))
         return int(frame["learners"].iloc[0])
 
@@ -66,3 +66,13 @@ def test_an_upload_and_a_rollback_are_seen_at_once(engine, store):
     assert learners() == 40
     rollback_batch(engine, second.batch_id, rolled_back_by="tester")
     assert learners() == 30
+
+
+def test_a_batch_of_one_kind_leaves_the_other_kinds_cached(engine):
+    load_reference(engine)
+    before = data_versions(engine)
+    assert load(engine, "learning_activity", to_csv([activity(1)]), "a.csv").status == "loaded"
+    after = data_versions(engine)
+    reads_lna = VIEWS["needs_by_need"].reads
+    assert before.of(reads_lna) == after.of(reads_lna)
+    assert before.of(VIEWS["uptake_total"].reads) != after.of(VIEWS["uptake_total"].reads)
