@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
 from callback_guard import payload_error
@@ -123,6 +124,9 @@ def content_security_policy(script_hashes: list[str]) -> str:
 def register_auth(app: Any) -> None:
     """Install the sign-in routes, the per-request checks and the security headers on ``app.server``."""
     server: Flask = app.server
+    proxies = settings.get_int("PROXIES")
+    if proxies > 0:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     server.secret_key = settings.secret_key()
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -171,6 +175,8 @@ def register_auth(app: Any) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
+        if settings.is_production():
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if not _is_public(request.path) or request.path.startswith("/login"):
             response.headers["Cache-Control"] = "no-store"
         return response

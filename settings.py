@@ -71,6 +71,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("SESSION_HOURS", "8", "How long a sign-in lasts."),
     Setting(
+        "PROXIES",
+        "0",
+        "How many reverse proxies stand in front (their X-Forwarded-For/-Proto/-Host are then trusted, so "
+        "HTTPS and the same-origin check work behind them). 0: none, trust no such header.",
+    ),
+    Setting(
         "LOGIN_RATE_LIMIT",
         "10 per minute",
         "Sign-in attempts allowed per address and username (flask-limiter syntax).",

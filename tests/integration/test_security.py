@@ -336,3 +336,35 @@ def test_single_sign_on_is_off_unless_configured(site):
     assert "sso_start" not in server.view_functions
     assert username_from_claims({"email": " a.person@un.org "}) == "a.person@un.org"
     assert username_from_claims({"email": 42}) == ""
+
+
+def test_behind_a_proxy_the_forwarded_scheme_and_host_are_trusted_only_when_configured(tmp_path, monkeypatch):
+    from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    import auth
+
+    class FakeApp:
+        def __init__(self) -> None:
+            self.server = Flask("proxy-test")
+            self.callback_map: dict = {}  # type: ignore[type-arg]
+
+        def csp_hashes(self) -> list[str]:
+            return []
+
+    monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setenv("PROXIES", "1")
+    proxied = FakeApp()
+    auth.register_auth(proxied)
+    assert isinstance(proxied.server.wsgi_app, ProxyFix)
+    monkeypatch.setenv("PROXIES", "0")
+    direct = FakeApp()
+    auth.register_auth(direct)
+    forwarded = {
+        "Origin": "https://learning.example",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "learning.example",
+    }
+    # Through the proxy it is same-origin (then needs a session: 401); trusting no proxy, it is cross-site (403).
+    assert proxied.server.test_client().post("/logout", headers=forwarded).status_code == 401
+    assert direct.server.test_client().post("/logout", headers=forwarded).status_code == 403
