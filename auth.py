@@ -27,6 +27,7 @@ from flask import (
 )
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
@@ -135,8 +136,16 @@ def register_auth(app: Any) -> None:
         SESSION_COOKIE_NAME="learning_session",
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.get_int("SESSION_HOURS")),
     )
+    server.config["MAX_CONTENT_LENGTH"] = settings.get_int("MAX_UPLOAD_BYTES")  # the ceiling; routes set lower
+
+    def attempt_key() -> str:
+        # Only the sign-in form is parsed here: reading any other body now would escape its size limit.
+        if request.path != "/login":
+            return get_remote_address()
+        return f"{get_remote_address()}|{request.form.get('username', '')[:120].lower()}"
+
     limiter = Limiter(
-        key_func=lambda: f"{get_remote_address()}|{request.form.get('username', '')[:120].lower()}",
+        key_func=attempt_key,
         app=server,
         storage_uri=settings.get("RATELIMIT_STORAGE_URI"),
         default_limits=[],
@@ -144,8 +153,9 @@ def register_auth(app: Any) -> None:
 
     @server.before_request
     def check_request() -> Response | None:
-        limit = settings.get_int("MAX_REQUEST_BYTES")
-        if request.content_length is not None and request.content_length > limit and request.path != "/upload":
+        limit = settings.get_int("MAX_UPLOAD_BYTES" if request.path == "/upload" else "MAX_REQUEST_BYTES")
+        request.max_content_length = limit  # also bounds bodies sent without a Content-Length (chunked)
+        if request.content_length is not None and request.content_length > limit:
             abort(413)
         if request.method in STATE_CHANGING and not _same_origin():
             return jsonify(error="cross-site request refused"), 403  # type: ignore[return-value]
@@ -160,7 +170,11 @@ def register_auth(app: Any) -> None:
             return redirect(url_for("login", next=request.full_path.rstrip("?")))
         g.user = user
         if request.path == "/_dash-update-component":
-            problem = payload_error(request.get_json(silent=True), app.callback_map)
+            try:
+                body = request.get_json(force=True)  # a body over the limit raises 413 here, never read further
+            except BadRequest:
+                body = None
+            problem = payload_error(body, app.callback_map)
             if problem:
                 return jsonify(error=f"malformed callback request: {problem}"), 400  # type: ignore[return-value]
         return None
