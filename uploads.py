@@ -8,6 +8,7 @@ explicit steps. Only uploaders and admins get here, checked on every route.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import threading
 import time
@@ -27,6 +28,8 @@ from data_access.users import SignedInUser, audit
 
 BLOCK = 1 << 20
 STALE_SECONDS = 24 * 3600
+#: A running step that has shown no progress for this long has lost its worker.
+STALL_SECONDS = 600
 log = logging.getLogger(__name__)
 
 
@@ -68,7 +71,18 @@ def owned_job(job_id: str, user: SignedInUser) -> dict[str, Any]:
     if job["status"] in ("validating", "committing"):
         with contextlib.suppress(OSError, ValueError):
             job["rows_done"] = int(progress_path(job_id).read_text() or 0)
+        if _interrupted(job):
+            set_job(default_engine(), job_id, status="failed", report={"errors": [], "failure": "interrupted"})
+            job["status"] = "failed"
     return job
+
+
+def _interrupted(job: dict[str, Any]) -> bool:
+    """A step with no sign of life for STALL_SECONDS: its worker stopped (a restart, a crash); nothing was kept."""
+    last = job["updated_at"] if job["updated_at"].tzinfo else job["updated_at"].replace(tzinfo=dt.UTC)
+    with contextlib.suppress(OSError):
+        last = max(last, dt.datetime.fromtimestamp(progress_path(job["id"]).stat().st_mtime, dt.UTC))
+    return (dt.datetime.now(dt.UTC) - last).total_seconds() > STALL_SECONDS
 
 
 def _in_background(job_id: str, *, commit: bool) -> None:

@@ -169,3 +169,20 @@ def test_the_tracker_names_who_has_not_sent_data(site):
     assert frame.iloc[0].to_dict() == {"entity": "NEWOFF", "name": "A new office", "lna": False, "headcount": False,
                                        "platform_data": False, "complete": False}  # fmt: skip
     assert frame.iloc[1:]["complete"].all()
+
+
+def test_a_step_whose_worker_died_is_reported_as_failed(site, monkeypatch):
+    import datetime as dt
+
+    import uploads
+    from data_access.jobs import new_job, set_job
+    from data_access.users import find_user
+
+    job_id = new_job(default_engine(), "hr", "learning_activity", "lost.csv", 10)
+    set_job(default_engine(), job_id, status="validating")
+    assert uploads.owned_job(job_id, find_user(default_engine(), "hr"))["status"] == "validating"
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=uploads.STALL_SECONDS + 60)
+    monkeypatch.setattr(
+        uploads.dt, "datetime", type("Later", (dt.datetime,), {"now": staticmethod(lambda tz=None: later)})
+    )
+    assert uploads.owned_job(job_id, find_user(default_engine(), "hr"))["status"] == "failed"
