@@ -20,7 +20,7 @@ from data_access.ingest import ingest
 from data_access.kpis import headline_kpis
 from data_access.migrate import upgrade
 from data_access.store import default_engine
-from data_access.users import ROLES, UserError, audit, create_user, has_users
+from data_access.users import ROLES, UserError, audit, audit_upload, create_user, has_users
 
 
 def cli_user() -> str:
@@ -108,19 +108,13 @@ def import_csv(kind: str, path: str, as_json: bool) -> None:
         uploaded_by=cli_user(),
         max_errors=settings.get_int("MAX_REPORTED_ERRORS"),
     )
-    audit_upload(cli_user(), result)
+    audit_upload(default_engine(), cli_user(), result.kind, result.file_name, result.status, result.as_dict())
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
         _print_report(result)
     if result.status == "rejected":
         sys.exit(1)
-
-
-def audit_upload(actor: str, result) -> None:  # type: ignore[no-untyped-def]
-    """One audit event per upload attempt: the file name, kind and counts (never row values)."""
-    detail = f"{result.rows_read} rows read, {result.error_count} errors, batch {result.batch_id}"
-    audit(default_engine(), actor, "upload", f"{result.kind}: {result.file_name}", result.status, detail)
 
 
 def _print_report(result) -> None:  # type: ignore[no-untyped-def]

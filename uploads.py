@@ -24,7 +24,7 @@ from data_access.contract import KINDS
 from data_access.jobs import bad_rows_csv, get_job, new_job, run_step, set_job, suggest_kind
 from data_access.store import default_engine
 from data_access.templates import template_csv, template_xlsx
-from data_access.users import SignedInUser, audit
+from data_access.users import SignedInUser, audit, audit_upload
 
 BLOCK = 1 << 20
 STALE_SECONDS = 24 * 3600
@@ -109,10 +109,10 @@ def finish(job_id: str) -> None:
     job = get_job(default_engine(), job_id)
     if job is None:
         return
-    report = job["report"] or {}
     if job["status"] in ("loaded", "rejected", "duplicate", "failed"):
-        detail = f"{report.get('rows_read', 0)} rows read, {report.get('error_count', 0)} errors"
-        audit(default_engine(), job["username"], "upload", f"{job['kind']}: {job['file_name']}", job["status"], detail)
+        audit_upload(
+            default_engine(), job["username"], job["kind"], job["file_name"], job["status"], job["report"] or {}
+        )
     progress_path(job_id).unlink(missing_ok=True)
     if job["status"] in ("loaded", "duplicate"):
         job_path(job_id).unlink(missing_ok=True)

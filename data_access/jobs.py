@@ -25,8 +25,6 @@ from data_access.schema import UploadJob
 from data_access.spreadsheet import neutralise
 from data_access.validation import header_name
 
-FINISHED = ("rejected", "duplicate", "loaded", "failed", "cancelled")
-
 
 def new_job(engine: Engine, username: str, kind: str, file_name: str, size_bytes: int) -> str:
     job_id = secrets.token_hex(16)

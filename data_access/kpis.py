@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, distinct, func, or_, select
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, case, distinct, func, select
 
-from data_access.filters import Filters, apply_people_filters, in_period
-from data_access.schema import DutyStation, Headcount, LearningActivity, ProgrammeParticipation
+from data_access.filters import Filters, apply_people_filters
+from data_access.queries_programmes import AVERAGES, SHARES, programme_outcomes
+from data_access.queries_uptake import latest_snapshot, uptake_by
+from data_access.schema import Headcount
 
 RATE_DIGITS = 4
 
 
-def _rate(part: float | None, whole: float | None) -> float | None:
-    if not whole or part is None:
-        return None
-    return round(part / whole, RATE_DIGITS)
-
-
 def headcount_figures(conn: Connection, filters: Filters) -> dict[str, Any]:
     """Staff, entities and duty stations in the latest snapshot on or before the period end."""
-    latest = apply_people_filters(select(func.max(Headcount.as_of_date)), Headcount, filters)
-    if filters.date_to:
-        latest = latest.where(Headcount.as_of_date <= filters.date_to)
-    as_of = conn.execute(latest).scalar()
+    as_of = latest_snapshot(conn, filters)
     if as_of is None:
         return {"as_of_date": None, "headcount": 0, "entities": 0, "duty_stations": 0}
     staffed = Headcount.headcount > 0
@@ -45,89 +40,41 @@ def headcount_figures(conn: Connection, filters: Filters) -> dict[str, Any]:
     }
 
 
-def platform_figures(conn: Connection, filters: Filters, headcount: int) -> dict[str, dict[str, Any]]:
-    """learners, completers, activities, completions and reach_rate per platform."""
-    activity = LearningActivity
-    completed = and_(activity.status == "completed", in_period(activity.completed_on, filters))
-    query = select(
-        activity.platform,
-        func.count(distinct(activity.learner_id)),
-        func.count(distinct(case((completed, activity.learner_id)))),
-        func.count(),
-        func.count(case((completed, 1))),
-    ).where(or_(in_period(activity.enrolled_on, filters), in_period(activity.completed_on, filters)))
-    if filters.platform:
-        query = query.where(activity.platform == filters.platform)
-    query = apply_people_filters(query, activity, filters).group_by(activity.platform).order_by(activity.platform)
+def _plain(value: Any, digits: int | None = None) -> Any:
+    """A table cell as JSON takes it: ints as int, rates rounded, missing as None."""
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    return round(float(value), digits) if digits is not None else float(value)
+
+
+def platform_figures(conn: Connection, filters: Filters) -> dict[str, dict[str, Any]]:
+    """learners, completers, activities, completions and reach_rate per platform (the pages' own query)."""
+    frame = uptake_by(conn, filters, "platform").sort_values("platform")
+    counts = ("learners", "completers", "activities", "completions")
     return {
-        platform: {
-            "learners": learners,
-            "completers": completers,
-            "activities": activities,
-            "completions": completions,
-            "reach_rate": _rate(learners, headcount),
-        }
-        for platform, learners, completers, activities, completions in conn.execute(query)
+        row["platform"]: {**{c: _plain(row[c]) for c in counts}, "reach_rate": _plain(row["reach_rate"], RATE_DIGITS)}
+        for row in frame.to_dict("records")
     }
 
 
+PROGRAMME_FIGURES = ("cohorts", "participants", "graduates", *SHARES, *AVERAGES)
+
+
 def programme_figures(conn: Connection, filters: Filters) -> dict[str, dict[str, Any]]:
-    """Cohorts, participants, graduates and the shares of each, per programme.
+    """Cohorts, participants, graduates, their shares and evaluation levels per programme (the pages' own query).
 
     Cohorts are the time unit of a programme, so the period filter does not apply here.
     """
-    p = ProgrammeParticipation
-    graduate = p.status == "completed"
-    field = DutyStation.is_headquarters.is_(False)
-    gain = p.post_score - p.pre_score
-
-    def count_if(condition: Any) -> Any:
-        return func.count(case((condition, 1)))
-
-    query = (
-        apply_people_filters(
-            select(
-                p.programme,
-                func.count(distinct(p.cohort)),
-                func.count(),
-                count_if(graduate),
-                count_if(p.gender == "female"),
-                count_if(and_(graduate, p.gender == "female")),
-                count_if(field),
-                count_if(and_(graduate, field)),
-                count_if(p.contract_scope == "national"),
-                count_if(and_(graduate, p.contract_scope == "national")),
-                func.avg(p.satisfaction),
-                func.avg(gain),
-                count_if(p.applied_on_job == "yes"),
-                count_if(p.applied_on_job.is_not(None)),
-            ).join(DutyStation, DutyStation.duty_station_code == p.duty_station_code, isouter=True),
-            p,
-            filters,
-        )
-        .group_by(p.programme)
-        .order_by(p.programme)
-    )
-    figures = {}
-    for row in conn.execute(query):
-        (name, cohorts, participants, graduates, female, female_grad, field_n, field_grad, national,
-         national_grad, satisfaction, score_gain, applied, followed_up) = row  # fmt: skip
-        figures[name] = {
-            "cohorts": cohorts,
-            "participants": participants,
-            "graduates": graduates,
-            "completion_rate": _rate(graduates, participants),
-            "female_share_graduates": _rate(female_grad, graduates),
-            "female_share_participants": _rate(female, participants),
-            "field_share_participants": _rate(field_n, participants),
-            "field_share_graduates": _rate(field_grad, graduates),
-            "national_share_participants": _rate(national, participants),
-            "national_share_graduates": _rate(national_grad, graduates),
-            "avg_satisfaction": None if satisfaction is None else round(float(satisfaction), 2),
-            "avg_score_gain": None if score_gain is None else round(float(score_gain), 2),
-            "applied_on_job_rate": _rate(applied, followed_up),
+    frame = programme_outcomes(conn, filters, by_cohort=False)
+    return {
+        row["programme"]: {
+            key: _plain(row[key], RATE_DIGITS if key in SHARES else 2 if key in AVERAGES else None)
+            for key in PROGRAMME_FIGURES
         }
-    return figures
+        for row in frame.to_dict("records")
+    }
 
 
 def staff_figures(engine: Engine, filters: Filters) -> dict[str, Any]:
@@ -153,6 +100,6 @@ def headline_kpis(engine: Engine, filters: Filters | None = None) -> dict[str, A
                 "to": filters.date_to.isoformat() if filters.date_to else None,
             },
             **staff,
-            "platforms": platform_figures(conn, filters, staff["headcount"]),
+            "platforms": platform_figures(conn, filters),
             "programmes": programme_figures(conn, filters),
         }

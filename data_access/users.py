@@ -126,6 +126,14 @@ def audit(engine: Engine, actor: str, action: str, target: str, outcome: str, de
         )
 
 
+def audit_upload(engine: Engine, actor: str, kind: str, file_name: str, status: str, report: dict[str, Any]) -> None:
+    """One event per upload attempt, from its report: kind, file name and counts (never row values)."""
+    detail = f"{report.get('rows_read', 0)} rows read, {report.get('error_count', 0)} errors"
+    if report.get("batch_id") is not None:
+        detail += f", batch {report['batch_id']}"
+    audit(engine, actor, "upload", f"{kind}: {file_name}", status, detail)
+
+
 def audit_events(engine: Engine, limit: int = 200) -> list[dict[str, object]]:
     """The latest events, newest first."""
     columns = (
