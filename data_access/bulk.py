@@ -1,26 +1,40 @@
 """Bulk upserts of validated rows, the fastest way each database offers.
 
-Rows go into a temporary staging table (SQLite: the driver's ``executemany`` of a
-compiled INSERT; PostgreSQL: ``COPY``), then one ``INSERT ... SELECT ... ORDER BY key ON
-CONFLICT DO UPDATE`` moves them into place. Either way the history trigger keeps every replaced row, and
-every statement is a SQLAlchemy construct with bound values.
+PostgreSQL (``BulkWriter``): rows are ``COPY``-ed into a temporary staging table inside the
+write transaction, then one ``INSERT ... SELECT ... ORDER BY key ON CONFLICT DO UPDATE`` moves
+them into place.
+
+SQLite (``ScratchStage``): while the upload is still being validated, and before the write lock
+is taken, a writer thread sorts each run of validated rows by the natural key (Arrow) and appends
+it to a scratch SQLite file through ADBC's bulk ingest (C, outside the GIL). Inside the write
+transaction the scratch file is attached and one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE``
+moves the rows into place, in key order, so the key index is built almost by appending.
+
+Either way the history trigger keeps every replaced row, and every statement is a SQLAlchemy
+construct with bound values.
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Column, Connection, MetaData, Table, insert, select, true
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Column, Connection, MetaData, Table, insert, literal, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 
 from data_access.contract import Kind
 
 
-def _upsert(dialect_insert: Any, table: Table, source: Any) -> Any:
+def _upsert(dialect_insert: Any, table: Table, source: Any, names: list[str] | None = None) -> Any:
     keys = [c.name for c in table.primary_key.columns]
-    statement = dialect_insert(table).from_select([c.name for c in table.columns], source)
+    statement = dialect_insert(table).from_select(names or [c.name for c in table.columns], source)
     updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
@@ -90,3 +104,103 @@ class BulkWriter:
         dialect_insert = postgresql.insert if self.postgres else sqlite.insert
         self.conn.execute(_upsert(dialect_insert, self.table, source))
         self.staging.drop(self.conn)
+
+
+#: Rows sorted together before they go to the scratch file: larger runs insert closer to key
+#: order, smaller ones let the writer thread keep up with validation and bound memory.
+RUN_ROWS = 250_000
+SCRATCH_SCHEMA = "scratch"
+
+
+class ScratchStage:
+    """Validated rows of one SQLite upload, staged in a scratch database file outside the write lock.
+
+    >>> with ScratchStage(kind, table) as stage:
+    ...     for clean in validated_chunks:
+    ...         stage.add(clean)
+    ...     stage.finish()
+    ...     with write_transaction(engine, attach=stage.attach) as conn:
+    ...         stage.move(conn, batch_id)
+    """
+
+    def __init__(self, kind: Kind, table: Table) -> None:
+        self.kind, self.table = kind, table
+        self.columns = [c for c in table.columns if c.name != "batch_id"]
+        self.folder = Path(tempfile.mkdtemp(prefix="ingest-"))
+        self.path = self.folder / "scratch.db"
+        self.attach = {SCRATCH_SCHEMA: str(self.path)}
+        self.pending: list[pa.Table] = []
+        self.pending_rows = 0
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scratch-writer")
+        self.in_flight: Future[None] | None = None
+        self.rows = 0
+
+    def __enter__(self) -> ScratchStage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.writer.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def add(self, clean: pd.DataFrame) -> None:
+        """Queue one validated chunk; full runs go to the writer thread."""
+        self.pending.append(self._arrow(clean))
+        self.pending_rows += len(clean)
+        if self.pending_rows >= RUN_ROWS:
+            self._flush()
+
+    def finish(self) -> None:
+        """Write what is left and wait for the writer."""
+        self._flush()
+        self._wait()
+
+    def move(self, conn: Connection, batch_id: int) -> None:
+        """Upsert every staged row into the table, as ``batch_id``, in the caller's transaction."""
+        if not self.rows:
+            return
+        staged = Table("staging", MetaData(schema=SCRATCH_SCHEMA), *(Column(c.name, c.type) for c in self.columns))
+        names = [c.name for c in self.columns]
+        source = select(*(staged.c[n] for n in names), literal(batch_id)).where(true())
+        conn.execute(_upsert(sqlite.insert, self.table, source, [*names, "batch_id"]))
+
+    def _arrow(self, clean: pd.DataFrame) -> pa.Table:
+        """The chunk as Arrow in the table's types: NULL for absent optional values, '' for key parts."""
+        key_names = set(self.kind.key_columns)
+        arrays, names = [], []
+        for column in self.columns:
+            values = clean[column.name]
+            if pd.api.types.is_bool_dtype(values.dtype):
+                array = pa.array(values.to_numpy(), type=pa.int64())
+            elif pd.api.types.is_string_dtype(values.dtype):
+                array = pa.array(values.array, type=pa.string()) if len(values) else pa.array([], pa.string())
+                if column.name not in key_names and column.nullable:
+                    array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+            else:
+                array = pa.Array.from_pandas(values)
+            arrays.append(array)
+            names.append(column.name)
+        return pa.Table.from_arrays(arrays, names=names)
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        run = pa.concat_tables(self.pending)
+        self.pending, self.pending_rows = [], 0
+        self._wait()  # one run in flight at a time bounds memory
+        self.in_flight = self.writer.submit(self._write_run, run, self.rows == 0)
+        self.rows += run.num_rows
+
+    def _wait(self) -> None:
+        if self.in_flight is not None:
+            self.in_flight.result()
+            self.in_flight = None
+
+    def _write_run(self, run: pa.Table, first: bool) -> None:
+        import adbc_driver_sqlite.dbapi as adbc
+
+        order = pc.sort_indices(run, sort_keys=[(k, "ascending") for k in self.kind.key_columns])
+        run = run.take(order)
+        with adbc.connect(str(self.path)) as conn:
+            with conn.cursor() as cursor:
+                cursor.adbc_ingest("staging", run, mode="create" if first else "append")
+            conn.commit()

@@ -52,18 +52,33 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
+def write_transaction(engine: Engine, attach: dict[str, str] | None = None) -> Iterator[Connection]:
     """A transaction that holds the application's single write lock until it ends.
 
     SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front, so two
     writers queue (up to the busy timeout) instead of failing half-way.
     PostgreSQL: a transaction-scoped advisory lock serialises writers; readers are never blocked.
     Commits when the block ends, rolls back on any exception.
+    ``attach`` (SQLite only): schema name -> database file, attached for this transaction
+    (SQLite cannot attach inside a transaction, so it happens before BEGIN).
     """
     with engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             conn.execution_options(**{_IMMEDIATE: True})
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(select(func.pg_advisory_xact_lock(_WRITE_LOCK_KEY)))
-            yield conn
+        driver = conn.connection.driver_connection
+        for schema, path in (attach or {}).items():
+            driver.execute("ATTACH DATABASE ? AS " + _schema_name(schema), (path,))
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(_WRITE_LOCK_KEY)))
+                yield conn
+        finally:
+            for schema in attach or {}:
+                driver.execute("DETACH DATABASE " + _schema_name(schema))
+
+
+def _schema_name(name: str) -> str:
+    if not name.isidentifier():
+        raise ValueError(f"not a schema name: {name!r}")
+    return name

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from data_access.bulk import BulkWriter
+from data_access.bulk import BulkWriter, ScratchStage
 from data_access.contract import KINDS, REFERENCE_KINDS, Kind
 from data_access.engine import write_transaction
 from data_access.reading import ROW, Opener, TableFile, UploadFormatError, open_table, opener_for
@@ -182,11 +182,20 @@ def _loaded_batch_with(conn_or_engine: Engine | Connection, kind: str, sha256: s
     return conn_or_engine.execute(query).scalar()
 
 
-def _known_codes(conn: Connection, kind: Kind, table: TableFile, mapping: dict[str, str]) -> dict[str, frozenset[str]]:
+def _codes_in_store(conn: Connection) -> dict[str, frozenset[str]]:
+    """Reference kind -> the codes stored now."""
     known = {}
     for reference in REFERENCE_KINDS:
         code_column = DATA_TABLES[reference].c[KINDS[reference].key_columns[0]]
-        codes = set(conn.execute(select(code_column)).scalars())
+        known[reference] = frozenset(conn.execute(select(code_column)).scalars())
+    return known
+
+
+def _known_codes(conn: Connection, kind: Kind, table: TableFile, mapping: dict[str, str]) -> dict[str, frozenset[str]]:
+    """Reference kind -> the codes rows may refer to: those stored, plus those of this upload for its own kind."""
+    known = {}
+    for reference, stored in _codes_in_store(conn).items():
+        codes = set(stored)
         if reference == kind.name:  # codes may refer to others in the same upload (parent entities)
             key = kind.key_columns[0]
             for chunk in table.chunks():
@@ -204,54 +213,133 @@ def _load(
     report: Report,
     options: _LoadOptions,
 ) -> IngestResult:
-    pseudonym_key, uploaded_by, slash_orders = options.pseudonym_key, options.uploaded_by, options.slash_orders
+    """Validate every row and, when all are good, upsert them as one batch (or, dry run, only count)."""
     try:
-        with write_transaction(engine) as conn:
-            if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
-                result.status = "duplicate"
-                result.batch_id = existing
-                raise _Rejected
-            context = Context(
-                known_codes=_known_codes(conn, kind, table, mapping),
-                pseudonym_key=pseudonym_key,
-                decimal_comma=table.delimiter == ";",
-                slash_orders=slash_orders,
-            )
-            batch_id = _insert_batch(conn, result, "loading", uploaded_by)
-            writer = BulkWriter(conn, kind, DATA_TABLES[kind.name])
-            hashes, rows = [], []
-            result.rows_read = 0
-            for chunk in table.chunks():
-                frame = _contract_frame(kind, chunk, mapping)
-                clean = validate_chunk(kind, frame, context, report)
-                result.rows_read += len(frame)
-                hashes.append(key_hashes(kind, clean))
-                rows.append(frame[ROW].to_numpy())
-                if report.ok:
-                    writer.write(clean, batch_id)
-                if options.progress is not None:
-                    options.progress(result.rows_read)
-            for bad in table.malformed:
-                found = f"{bad.fields} fields" if bad.fields else "a broken row"
-                report.add(bad.row, "", bad.text, f"expected {bad.expected} fields, found {found}")
-            if hashes:
-                for first, repeat in find_repeated_keys(np.concatenate(hashes), np.concatenate(rows)):
-                    key = "+".join(kind.key_columns)
-                    report.add(repeat, key, "", f"same natural key ({key}) as row {first}")
-            if result.rows_read == 0 and report.ok:
-                report.add(None, "", "", "the file has a header but no data rows")
-            if not report.ok:
-                raise _Rejected
-            writer.finish()
-            _finish_batch(conn, result, batch_id, report)
-            if options.dry_run:
-                result.status, result.batch_id = "valid", None
-                raise _DryRunDone
+        if engine.dialect.name == "sqlite":
+            _load_sqlite(engine, kind, table, mapping, result, report, options)
+        else:
+            _load_in_transaction(engine, kind, table, mapping, result, report, options)
     except _Rejected:
-        return _record_attempt(engine, result, report, uploaded_by)
+        return _record_attempt(engine, result, report, options.uploaded_by)
     except _DryRunDone:
         return result
     return result
+
+
+def _load_sqlite(
+    engine: Engine,
+    kind: Kind,
+    table: TableFile,
+    mapping: dict[str, str],
+    result: IngestResult,
+    report: Report,
+    options: _LoadOptions,
+) -> None:
+    """Validate and stage outside the write lock; take it only to move the staged rows in."""
+    with engine.connect() as conn:
+        known = _known_codes(conn, kind, table, mapping)
+    with ScratchStage(kind, DATA_TABLES[kind.name]) as stage:
+        _validate_rows(kind, table, mapping, _context(known, table, options), result, report, options, stage.add)
+        stage.finish()
+        with write_transaction(engine, attach=stage.attach) as conn:
+            _check_still_loadable(conn, kind, result, report, known)
+            batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
+            stage.move(conn, batch_id)
+            _finish_batch(conn, result, batch_id, report)
+            _end_dry_run(result, options)
+
+
+def _load_in_transaction(
+    engine: Engine,
+    kind: Kind,
+    table: TableFile,
+    mapping: dict[str, str],
+    result: IngestResult,
+    report: Report,
+    options: _LoadOptions,
+) -> None:
+    """PostgreSQL: readers are never blocked, so rows are COPY-ed in while they are validated."""
+    with write_transaction(engine) as conn:
+        if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
+            result.status, result.batch_id = "duplicate", existing
+            raise _Rejected
+        context = _context(_known_codes(conn, kind, table, mapping), table, options)
+        batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
+        writer = BulkWriter(conn, kind, DATA_TABLES[kind.name])
+        _validate_rows(kind, table, mapping, context, result, report, options, lambda c: writer.write(c, batch_id))
+        writer.finish()
+        _finish_batch(conn, result, batch_id, report)
+        _end_dry_run(result, options)
+
+
+def _context(known: dict[str, frozenset[str]], table: TableFile, options: _LoadOptions) -> Context:
+    return Context(
+        known_codes=known,
+        pseudonym_key=options.pseudonym_key,
+        decimal_comma=table.delimiter == ";",
+        slash_orders=options.slash_orders,
+    )
+
+
+def _validate_rows(
+    kind: Kind,
+    table: TableFile,
+    mapping: dict[str, str],
+    context: Context,
+    result: IngestResult,
+    report: Report,
+    options: _LoadOptions,
+    sink: Callable[[pd.DataFrame], None],
+) -> None:
+    """Validate every chunk; hand each clean one to ``sink`` while no error is found. Raises _Rejected."""
+    hashes, rows = [], []
+    result.rows_read = 0
+    for chunk in table.chunks():
+        frame = _contract_frame(kind, chunk, mapping)
+        clean = validate_chunk(kind, frame, context, report)
+        result.rows_read += len(frame)
+        hashes.append(key_hashes(kind, clean))
+        rows.append(frame[ROW].to_numpy())
+        if report.ok:
+            sink(clean)
+        if options.progress is not None:
+            options.progress(result.rows_read)
+    for bad in table.malformed:
+        found = f"{bad.fields} fields" if bad.fields else "a broken row"
+        report.add(bad.row, "", bad.text, f"expected {bad.expected} fields, found {found}")
+    if hashes:
+        for first, repeat in find_repeated_keys(np.concatenate(hashes), np.concatenate(rows)):
+            key = "+".join(kind.key_columns)
+            report.add(repeat, key, "", f"same natural key ({key}) as row {first}")
+    if result.rows_read == 0 and report.ok:
+        report.add(None, "", "", "the file has a header but no data rows")
+    if not report.ok:
+        raise _Rejected
+
+
+def _check_still_loadable(
+    conn: Connection,
+    kind: Kind,
+    result: IngestResult,
+    report: Report,
+    known: dict[str, frozenset[str]],
+) -> None:
+    """Under the write lock: not loaded meanwhile, and no code it was checked against rolled back since."""
+    if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
+        result.status, result.batch_id = "duplicate", existing
+        raise _Rejected
+    now = _codes_in_store(conn)
+    for reference, codes in known.items():
+        if reference != kind.name and not codes <= now[reference]:
+            report.add(None, "", "", f"the {reference} reference data changed during this upload; upload it again")
+    if not report.ok:
+        raise _Rejected
+
+
+def _end_dry_run(result: IngestResult, options: _LoadOptions) -> None:
+    if options.dry_run:
+        result.status, result.batch_id = "valid", None
+        raise _DryRunDone
 
 
 @dataclass(frozen=True)
