@@ -235,18 +235,63 @@ def _load_sqlite(
     report: Report,
     options: _LoadOptions,
 ) -> None:
-    """Validate and stage outside the write lock; take it only to move the staged rows in."""
+    """Validate and stage outside the write lock; take it only to move the staged rows in.
+
+    Keys repeated within the file are not hashed up front: the upsert itself shows them (a row
+    replaced by its own batch), and only then is the file read again to name the rows.
+    """
     with engine.connect() as conn:
         known = _known_codes(conn, kind, table, mapping)
+    context = _context(known, table, options)
     with ScratchStage(kind, DATA_TABLES[kind.name]) as stage:
-        _validate_rows(kind, table, mapping, _context(known, table, options), result, report, options, stage.add)
+        try:
+            _validate_rows(kind, table, mapping, context, result, report, options, stage.add, find_repeats=False)
+        except _Rejected:
+            _report_repeated_keys(kind, table, mapping, context, report)
+            raise
         stage.finish()
-        with write_transaction(engine, attach=stage.attach) as conn:
-            _check_still_loadable(conn, kind, result, report, known)
-            batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
-            stage.move(conn, batch_id)
-            _finish_batch(conn, result, batch_id, report)
-            _end_dry_run(result, options)
+        try:
+            with write_transaction(engine, attach=stage.attach) as conn:
+                _check_still_loadable(conn, kind, result, report, known)
+                batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
+                stage.move(conn, batch_id)
+                if _replaced_by_own_batch(conn, kind, batch_id):
+                    raise _RepeatedKeys
+                _finish_batch(conn, result, batch_id, report)
+                _end_dry_run(result, options)
+        except _RepeatedKeys:
+            _report_repeated_keys(kind, table, mapping, context, report)
+            raise _Rejected from None
+
+
+class _RepeatedKeys(Exception):
+    """The file holds a natural key more than once (found by the upsert; the transaction is undone)."""
+
+
+def _replaced_by_own_batch(conn: Connection, kind: Kind, batch_id: int) -> bool:
+    history = HISTORY_TABLES[kind.name]
+    own = select(history.c.batch_id).where(history.c.replaced_by_batch == batch_id, history.c.batch_id == batch_id)
+    return conn.execute(own.limit(1)).first() is not None
+
+
+def _report_repeated_keys(
+    kind: Kind, table: TableFile, mapping: dict[str, str], context: Context, report: Report
+) -> None:
+    """Read the file again to name every row whose natural key an earlier row already has."""
+    scratch = Report(cap=0)
+    hashes, rows = [], []
+    for chunk in table.chunks():
+        frame = _contract_frame(kind, chunk, mapping)
+        hashes.append(key_hashes(kind, validate_chunk(kind, frame, context, scratch)))
+        rows.append(frame[ROW].to_numpy())
+    _add_repeated_keys(kind, hashes, rows, report)
+
+
+def _add_repeated_keys(kind: Kind, hashes: list[np.ndarray], rows: list[np.ndarray], report: Report) -> None:
+    if hashes:
+        for first, repeat in find_repeated_keys(np.concatenate(hashes), np.concatenate(rows)):
+            key = "+".join(kind.key_columns)
+            report.add(repeat, key, "", f"same natural key ({key}) as row {first}")
 
 
 def _load_in_transaction(
@@ -290,6 +335,7 @@ def _validate_rows(
     report: Report,
     options: _LoadOptions,
     sink: Callable[[pd.DataFrame], None],
+    find_repeats: bool = True,
 ) -> None:
     """Validate every chunk; hand each clean one to ``sink`` while no error is found. Raises _Rejected."""
     hashes, rows = [], []
@@ -298,8 +344,9 @@ def _validate_rows(
         frame = _contract_frame(kind, chunk, mapping)
         clean = validate_chunk(kind, frame, context, report)
         result.rows_read += len(frame)
-        hashes.append(key_hashes(kind, clean))
-        rows.append(frame[ROW].to_numpy())
+        if find_repeats:
+            hashes.append(key_hashes(kind, clean))
+            rows.append(frame[ROW].to_numpy())
         if report.ok:
             sink(clean)
         if options.progress is not None:
@@ -307,10 +354,7 @@ def _validate_rows(
     for bad in table.malformed:
         found = f"{bad.fields} fields" if bad.fields else "a broken row"
         report.add(bad.row, "", bad.text, f"expected {bad.expected} fields, found {found}")
-    if hashes:
-        for first, repeat in find_repeated_keys(np.concatenate(hashes), np.concatenate(rows)):
-            key = "+".join(kind.key_columns)
-            report.add(repeat, key, "", f"same natural key ({key}) as row {first}")
+    _add_repeated_keys(kind, hashes, rows, report)
     if result.rows_read == 0 and report.ok:
         report.add(None, "", "", "the file has a header but no data rows")
     if not report.ok:

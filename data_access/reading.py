@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 ROW = "__row__"
@@ -180,9 +181,9 @@ class TableFile:
             try:
                 reader = pacsv.open_csv(handle, reader_options, parse_options, convert_options)
                 for batch in reader:
-                    frame = batch.to_pandas()
+                    trimmed = [pc.utf8_trim_whitespace(column) for column in batch.columns]
+                    frame = pa.RecordBatch.from_arrays(trimmed, names=names).to_pandas()
                     frame.columns = self.header
-                    frame = _strip(frame)
                     frame[ROW] = range(next_row, next_row + len(frame))
                     next_row += len(frame)
                     yield frame
@@ -220,10 +221,6 @@ class TableFile:
                     yield _xlsx_frame(buffer, numbers, self.header)
             finally:
                 workbook.close()
-
-
-def _strip(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.apply(lambda column: column.str.strip())
 
 
 def _xlsx_frame(rows: list[list[str]], numbers: list[int], header: list[str]) -> pd.DataFrame:

@@ -94,21 +94,31 @@ class Context:
     #: date column -> "dmy" | "mdy" | "ambiguous" | "mixed", for columns holding d/m/y-style dates
     slash_orders: dict[str, str] = field(default_factory=dict)
     #: raw id -> pseudonym, shared by the chunks of one upload (never stored)
-    pseudonyms: dict[str, str] = field(default_factory=dict)
+    pseudonyms: Pseudonyms = field(default_factory=lambda: Pseudonyms())
 
 
 class SlashDatesNeedScan(Exception):
     """A column holds slash dates whose day/month order was not scanned for yet."""
 
 
-def pseudonymise(values: pd.Series, key: bytes, cache: dict[str, str] | None = None) -> pd.Series:
+class Pseudonyms:
+    """The pseudonyms of one upload so far: each distinct raw id is hashed once."""
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+
+    def lookup(self, values: pd.Series, key: bytes) -> pd.Series:
+        codes, uniques = pd.factorize(values)
+        raw = uniques.tolist()
+        hashed = list(map(self.known.get, raw))  # a C loop: most ids were seen in earlier chunks
+        for position in [i for i, value in enumerate(hashed) if value is None]:
+            hashed[position] = self.known[raw[position]] = _keyed_hash(raw[position], key)
+        return pd.Series(np.array(hashed, dtype=object)[codes], index=values.index, dtype="str")
+
+
+def pseudonymise(values: pd.Series, key: bytes, cache: Pseudonyms | None = None) -> pd.Series:
     """Keyed BLAKE2b (128-bit, hex) of each value; each distinct value is hashed once per upload."""
-    cache = {} if cache is None else cache
-    codes, uniques = pd.factorize(values)
-    hashed = np.array(
-        [cache.get(v) or cache.setdefault(v, _keyed_hash(v, key)) for v in uniques.tolist()], dtype=object
-    )
-    return pd.Series(hashed[codes], index=values.index, dtype="str")
+    return (Pseudonyms() if cache is None else cache).lookup(values, key)
 
 
 @functools.lru_cache(maxsize=4)
