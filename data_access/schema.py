@@ -123,7 +123,10 @@ class LearningNeed(Base):
 
 
 class LearningActivity(Base):
+    """The big table: one B-tree on its natural key, no batch_id index (see migration 0004)."""
+
     __tablename__ = "learning_activity"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     platform: Mapped[str] = mapped_column(VOCAB, primary_key=True)
     learner_id: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
@@ -138,7 +141,7 @@ class LearningActivity(Base):
     course_title: Mapped[str | None] = mapped_column(String(300))
     learning_need: Mapped[str | None] = mapped_column(TEXT)
     hours: Mapped[float | None] = mapped_column(Float)
-    batch_id: Mapped[int] = _batch_fk()
+    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batch.id"))
 
 
 class ProgrammeParticipation(Base):

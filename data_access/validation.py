@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_access.contract import ALL_SCOPE, Column, Kind
 from data_access.reading import ROW
@@ -113,7 +115,8 @@ class Pseudonyms:
         hashed = list(map(self.known.get, raw))  # a C loop: most ids were seen in earlier chunks
         for position in [i for i, value in enumerate(hashed) if value is None]:
             hashed[position] = self.known[raw[position]] = _keyed_hash(raw[position], key)
-        return pd.Series(np.array(hashed, dtype=object)[codes], index=values.index, dtype="str")
+        taken = pa.array(hashed, type=pa.string()).take(pa.array(codes))
+        return pd.Series(pd.arrays.ArrowStringArray(taken), index=values.index)
 
 
 def pseudonymise(values: pd.Series, key: bytes, cache: Pseudonyms | None = None) -> pd.Series:
@@ -155,10 +158,25 @@ def scan_slash_orders(chunks: Iterable[pd.DataFrame], columns: list[str]) -> dic
     return orders
 
 
+def _all_canonical_dates(values: pd.Series) -> bool:
+    """The common case, checked in Arrow: every value is empty or a real date as YYYY-MM-DD."""
+    text = pa.array(values.array, type=pa.string())
+    canonical = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$")
+    if not pc.all(pc.or_(canonical, pc.equal(text, ""))).as_py():
+        return False
+    dates = pc.strptime(pc.if_else(canonical, text, None), format="%Y-%m-%d", unit="s", error_is_null=True)
+    # strptime rolls 2023-02-30 over to March: a real date keeps its day.
+    days = pc.cast(pc.utf8_slice_codeunits(pc.if_else(canonical, text, None), 8, 10), pa.int64())
+    same_day = pc.equal(pc.day(dates), days)
+    return bool(pc.all(pc.or_(pc.invert(canonical), pc.fill_null(same_day, False))).as_py())
+
+
 def _parse_dates(
     frame: pd.DataFrame, column: Column, values: pd.Series, present: pd.Series, context: Context, report: Report
 ) -> pd.Series:
     """ISO strings for valid dates; '' elsewhere (errors recorded)."""
+    if _all_canonical_dates(values):
+        return values
     out = pd.Series("", index=values.index, dtype="str")
     iso_shape = values.str.fullmatch(_ISO_DATE) & present
     if iso_shape.any():
@@ -227,7 +245,7 @@ def _validate_column(frame: pd.DataFrame, column: Column, context: Context, repo
         text = values.str.replace(",", ".", regex=False) if context.decimal_comma else values
         shape_ok = text.str.fullmatch(_DECIMAL)
         report.add_mask(frame, present & ~shape_ok, column, "must be a number")
-        numbers = pd.to_numeric(text.where(present & shape_ok), errors="coerce")
+        numbers = _to_float(text.where(present & shape_ok, ""))
         _check_range(frame, column, numbers, report)
         result = numbers
     elif kind == "bool":
@@ -263,6 +281,13 @@ def _validate_enum(
         return values.where(exact | unknown, mapped.fillna(""))
     report.add_mask(frame, unknown, column, f"not one of: {', '.join(column.vocabulary)}")
     return values.where(exact, mapped.fillna(""))
+
+
+def _to_float(text: pd.Series) -> pd.Series:
+    """Numbers already checked against the decimal pattern, parsed in Arrow; NaN where empty."""
+    array = pa.array(text.array, type=pa.string())
+    floats = pc.cast(pc.if_else(pc.equal(array, ""), None, array), pa.float64())
+    return pd.Series(floats.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
 
 
 def _check_range(frame: pd.DataFrame, column: Column, numbers: pd.Series, report: Report) -> None:

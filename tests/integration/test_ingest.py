@@ -7,6 +7,8 @@ import io
 import openpyxl
 import pytest
 
+from data_access import bulk
+from data_access.batches import rollback_batch
 from data_access.validation import HIDDEN
 from tests.helpers import DUTY_STATIONS, activity, load, load_reference, table_rows, to_csv
 
@@ -166,6 +168,47 @@ def test_duplicate_natural_key_in_one_file_names_both_rows(store):
     assert [(e.row, e.reason) for e in result.errors] == [
         (4, "same natural key (platform+learner_id+course_id+enrolled_on) as row 2")
     ]
+
+
+def test_repeated_keys_across_sorted_runs_and_beside_other_errors(store, monkeypatch):
+    monkeypatch.setattr(bulk, "RUN_ROWS", 2)  # several staged runs, the repeat in a later one
+    rows = [activity(n) for n in range(1, 8)] + [activity(3, hours="9")]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert result.status == "rejected"
+    assert [(e.row, e.reason) for e in result.errors] == [
+        (9, "same natural key (platform+learner_id+course_id+enrolled_on) as row 4")
+    ]
+    rows[1]["hours"] = "lots"
+    result = load(store, "learning_activity", to_csv(rows))
+    assert [(e.row, e.column) for e in result.errors] == [
+        (3, "hours"),
+        (9, "platform+learner_id+course_id+enrolled_on"),
+    ]
+    assert table_rows(store, "learning_activity") == []
+
+
+def test_a_date_that_rolls_over_is_not_real_even_when_the_column_looks_clean(store):
+    rows = [activity(1), activity(2, enrolled_on="2023-02-29", completed_on="2023-03-20")]
+    result = load(store, "learning_activity", to_csv(rows))
+    assert [(e.row, e.column, e.reason) for e in result.errors] == [(3, "enrolled_on", "not a real date")]
+
+
+def test_reference_codes_rolled_back_while_an_upload_was_validated(store, monkeypatch):
+    if store.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL the codes are read inside the write transaction")
+    extra = {**DUTY_STATIONS[0], "duty_station_code": "KE-NAIROBI", "duty_station_name": "Nairobi"}
+    added = load(store, "duty_stations", to_csv([extra]), "more.csv")
+    finish = bulk.ScratchStage.finish
+
+    def roll_back_first(self):  # type: ignore[no-untyped-def]
+        rollback_batch(store, added.batch_id, rolled_back_by="admin")
+        finish(self)
+
+    monkeypatch.setattr(bulk.ScratchStage, "finish", roll_back_first)
+    result = load(store, "learning_activity", to_csv([activity(1, duty_station_code="KE-NAIROBI")]))
+    assert result.status == "rejected"
+    assert "duty_stations reference data changed during this upload" in result.errors[0].reason
+    assert table_rows(store, "learning_activity") == []
 
 
 def test_missing_required_column_and_unknown_need_warning(store):

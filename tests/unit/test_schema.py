@@ -9,6 +9,7 @@ from data_access.contract import KINDS
 from data_access.engine import get_engine
 from data_access.migrate import current_revision, head_revision, upgrade
 from data_access.schema import DATA_TABLES, HISTORY_TABLES, Base
+from tests.helpers import activity, load, load_reference, table_rows, to_csv
 
 
 def test_every_kind_has_a_table_with_the_contract_columns_and_key():
@@ -33,3 +34,17 @@ def test_an_existing_database_upgrades_in_place(tmp_path):
     upgrade(engine)
     upgrade(engine)  # a second run is a no-op
     assert current_revision(engine) == head_revision()
+
+
+def test_the_activity_table_rebuild_keeps_rows_and_the_history_trigger(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'before-0004.db'}")
+    upgrade(engine, "0003")
+    load_reference(engine)
+    assert load(engine, "learning_activity", to_csv([activity(1), activity(2)])).status == "loaded"
+    upgrade(engine)
+    assert len(table_rows(engine, "learning_activity")) == 2
+    assert load(engine, "learning_activity", to_csv([activity(1, hours="7")]), "again.csv").rows_replaced == 1
+    assert len(table_rows(engine, "learning_activity", history=True)) == 1
+    with engine.connect() as conn:
+        ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'learning_activity'").scalar()
+    assert ddl.rstrip().endswith("WITHOUT ROWID")
