@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -116,12 +117,16 @@ def ingest(
     if file_name is None:
         file_name = "upload" if isinstance(source, bytes) else os.path.basename(os.fspath(source))
     open_file = opener_for(source)
-    result = IngestResult("rejected", kind.name, file_name, file_sha256(open_file))
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashing releases the GIL: it overlaps the sniffing
+        sha256 = pool.submit(file_sha256, open_file)
+        try:
+            table: TableFile | UploadFormatError = open_table(open_file, file_name, kind.name)
+        except UploadFormatError as exc:
+            table = exc
+        result = IngestResult("rejected", kind.name, file_name, sha256.result())
     report = Report(cap=max_errors)
-    try:
-        table = open_table(open_file, file_name, kind.name)
-    except UploadFormatError as exc:
-        report.add(None, "", "", str(exc))
+    if isinstance(table, UploadFormatError):
+        report.add(None, "", "", str(table))
         return _record_attempt(engine, result, report, uploaded_by)
     mapping = _map_header(kind, table.header, report)
     if not report.ok:

@@ -171,7 +171,7 @@ class TableFile:
             invalid_row_handler=on_invalid,
         )
         convert_options = pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            column_types={n: pa.large_string() for n in names},  # pandas' own string type: no copy
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
             null_values=[],
