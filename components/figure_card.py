@@ -6,11 +6,10 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import dcc, html
 
 from components.tables import data_table
-from components.theme import GRAPH_CONFIG
+from components.theme import GRAPH_CONFIG, Figure
 
 EMPTY_MESSAGE = "No data for this selection. Clear or widen the filters to see figures."
 #: Pattern-matching ids of a card's tabs and of its table, which is built only when someone opens it.
@@ -29,7 +28,7 @@ def empty_state(message: str = EMPTY_MESSAGE) -> dbc.Alert:
 def figure_card(
     graph_id: str | dict[str, Any],
     title: str,
-    figure: go.Figure | None,
+    figure: Figure | None,
     frame: pd.DataFrame,
     *,
     view: str,
