@@ -6,8 +6,10 @@ from dash import Dash
 import settings
 from auth import current_user, register_auth
 from cli import prepare_database, register_commands
-from components.shell import APP_TITLE, create_appshell, keep_index_page_light
+from components.shell import APP_TITLE, create_appshell
+from delivery import register_compression, with_early_scripts
 from exports import register_exports
+from first_request import prepare_first_request
 from uploads import register_uploads
 
 app = Dash(
@@ -24,12 +26,14 @@ def _layout() -> object:
 
 
 app.layout = _layout
+app.index_string = with_early_scripts(app.index_string)
 server = app.server
 register_commands(server)
 register_exports(server)
 register_uploads(server)
-keep_index_page_light(app)
+prepare_first_request(app)
 register_auth(app)
+register_compression(server)
 
 if __name__ == "__main__":
     prepare_database(with_demo=True)

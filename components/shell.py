@@ -94,21 +94,3 @@ def carry_filters(search: str | None, ids: list[dict[str, str]]) -> list[str]:
 )
 def toggle_navbar(_clicks: int | None, is_open: bool | None) -> bool:
     return not is_open
-
-
-def keep_index_page_light(app: dash.Dash) -> None:
-    """Validate callbacks against the shell alone, not against every page rendered with data.
-
-    On its first request Dash renders every page's layout into ``validation_layout`` and ships
-    it inside the index page (2 MB with the demo data). Every callback here uses ids of the
-    shell or pattern-matching ids, so the shell is all the validation needs.
-    """
-    pages = list(dash.page_registry.values())
-    shell = html.Div([create_appshell(pages), *(page["skeleton"]() for page in pages if page.get("skeleton"))])
-    done: list[bool] = []
-
-    @app.server.before_request
-    def _light_validation_layout() -> None:
-        if not done:
-            app.validation_layout = shell
-            done.append(True)

@@ -1,0 +1,63 @@
+"""How the pages' bytes reach the browser: compressed, and plotly.js fetched from the start.
+
+Responses are compressed with flask-compress: brotli where the browser takes it, else gzip. Dash's
+bundles (plotly.js alone is 4.8 MB) never change while the process runs, so each is compressed once
+and kept; page data is compressed per response at a quality that costs about a millisecond.
+
+Dash fetches plotly.js only once the first graph arrives, after three round trips, then spends a
+few hundred milliseconds running it. The index page loads it at once, ``async`` (dcc's graphs use
+``window.Plotly`` when it is there): on a slow link its download overlaps everything else, and on a
+fast one it runs while the page waits for its data.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Request, request
+from flask_compress import Compress
+
+#: URL prefixes whose responses never change for a given URL (Dash fingerprints them).
+IMMUTABLE = ("/_dash-component-suites/",)
+
+
+class ImmutableResponses:
+    """flask-compress's cache, holding only responses of immutable URLs (never page data)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.kept.get(key)
+
+    def set(self, key: str, value: bytes) -> None:
+        if _immutable(request):
+            self.kept[key] = value
+
+
+def _immutable(req: Request) -> bool:
+    return req.method == "GET" and req.path.startswith(IMMUTABLE)
+
+
+def _cache_key(req: Request) -> str:
+    return req.full_path if _immutable(req) else ""
+
+
+#: Loaded as soon as the index page arrives: the graphs' library, which Dash would load last.
+EARLY_SCRIPTS = ("/_dash-component-suites/plotly/package_data/plotly.min.js",)
+
+
+def with_early_scripts(index_string: str) -> str:
+    """Dash's index page template with an ``async`` script tag for each of ``EARLY_SCRIPTS``."""
+    links = "".join(f'<script async src="{src}"></script>' for src in EARLY_SCRIPTS)
+    if "{%css%}" not in index_string:
+        raise ValueError("the index template has no {%css%} slot")
+    return index_string.replace("{%css%}", "{%css%}" + links, 1)
+
+
+def register_compression(server: Flask) -> None:
+    server.config.update(
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_BR_LEVEL=5,
+        COMPRESS_CACHE_BACKEND=ImmutableResponses,
+        COMPRESS_CACHE_KEY=_cache_key,
+    )
+    Compress(server)

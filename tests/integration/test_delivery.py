@@ -1,0 +1,82 @@
+"""How responses reach the browser: compressed, and safe when a fresh worker is hit by many at once."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import brotli
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+PLOTLY = "/_dash-component-suites/plotly/package_data/plotly.min.js"
+#: Dash 4.4.1's own bundles, without their fingerprints (Dash serves both forms).
+BUNDLES = [
+    "/_dash-component-suites/dash/deps/polyfill@7.12.1.min.js",
+    "/_dash-component-suites/dash/deps/react@18.3.1.min.js",
+    "/_dash-component-suites/dash/deps/react-dom@18.3.1.min.js",
+    "/_dash-component-suites/dash/deps/prop-types@15.8.1.min.js",
+    "/_dash-component-suites/dash/dash-renderer/build/dash_renderer.min.js",
+    "/_dash-component-suites/dash/dcc/dash_core_components.js",
+    "/_dash-component-suites/dash/html/dash_html_components.min.js",
+    PLOTLY,
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fresh_worker(tmp_path):  # type: ignore[no-untyped-def]
+    """gunicorn with one worker that has served nothing yet."""
+    port = free_port()
+    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'd.db'}"}
+    flask = [sys.executable, "-m", "flask", "--app", "app:server"]
+    subprocess.run([*flask, "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "8", "--bind", f"127.0.0.1:{port}"]
+    server = subprocess.Popen([*gunicorn, "app:server"], cwd=ROOT, env=env, stderr=subprocess.PIPE)  # noqa: S603
+    try:
+        for _ in range(300):  # wait for the port only: any request would be the worker's first
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_a_fresh_worker_serves_a_burst_of_first_requests(fresh_worker):
+    # A browser asks for a dozen bundles at once; before the fix, those that arrived while Dash was
+    # still setting itself up got 500 ("dash is not a registered library").
+    urls = [f"{fresh_worker}{path}" for path in BUNDLES * 2] + [f"{fresh_worker}/login"]
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        statuses = list(pool.map(lambda url: requests.get(url, timeout=60).status_code, urls))
+    assert statuses == [200] * len(urls)
+
+
+def test_bundles_and_page_data_go_out_compressed(fresh_worker):
+    plain = requests.get(f"{fresh_worker}{PLOTLY}", headers={"Accept-Encoding": "identity"}, timeout=60)
+    assert "Content-Encoding" not in plain.headers and len(plain.content) > 4_000_000
+    for _ in range(2):  # compressed once, then served from the process's cache: the same bytes
+        packed = requests.get(f"{fresh_worker}{PLOTLY}", headers={"Accept-Encoding": "br"}, stream=True, timeout=60)
+        assert packed.headers["Content-Encoding"] == "br"
+        body = packed.raw.read()
+        assert len(body) < len(plain.content) / 3
+        assert brotli.decompress(body) == plain.content
+    # Page data is compressed per response, never served from that cache.
+    login = requests.get(f"{fresh_worker}/login?next=/uptake", headers={"Accept-Encoding": "br"}, stream=True)
+    assert login.headers["Content-Encoding"] == "br"
+    assert b'value="/uptake"' in brotli.decompress(login.raw.read())
+    other = requests.get(f"{fresh_worker}/login?next=/needs", headers={"Accept-Encoding": "br"}, stream=True)
+    assert b'value="/needs"' in brotli.decompress(other.raw.read())
