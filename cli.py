@@ -194,6 +194,17 @@ def kpis_command(
                    f"{p['graduates']:,} graduates, completion {p['completion_rate']}")  # fmt: skip
 
 
+@click.command("run-jobs")
+@click.option("--once", is_flag=True, help="Stop when no upload step is waiting (default: run until stopped).")
+@click.option("--poll", "poll_seconds", default=1.0, show_default=True, help="Seconds between looks for work.")
+def run_jobs_command(once: bool, poll_seconds: float) -> None:
+    """Run queued upload previews and commits (with UPLOAD_WORKERS=queue); any number may run."""
+    from uploads import run_jobs  # the web side's job runner: paths, progress files, auditing
+
+    ran = run_jobs(once=once, poll_seconds=poll_seconds)
+    click.echo(f"ran {ran} upload step(s)")
+
+
 COMMANDS = (
     init_db,
     load_demo_command,
@@ -202,6 +213,7 @@ COMMANDS = (
     batches_command,
     rollback_command,
     kpis_command,
+    run_jobs_command,
 )
 
 

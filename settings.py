@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "process; `redis://127.0.0.1:6379/0` shares one cache between all workers.",
     ),
     Setting(
+        "UPLOAD_WORKERS",
+        "thread",
+        "Who runs upload previews and commits: `thread` (a thread of the web process that received the "
+        "file) or `queue` (the web process only queues them; run `flask --app app:server run-jobs` "
+        "processes, which share the store and `INSTANCE_DIR`).",
+    ),
+    Setting(
         "OIDC_ISSUER",
         "",
         "Single sign-on: the OpenID Connect issuer URL (its `/.well-known/openid-configuration` is read). "

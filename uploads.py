@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,16 @@ from flask import Flask, Response, abort, jsonify, request
 import settings
 from auth import require
 from data_access.contract import KINDS
-from data_access.jobs import bad_rows_csv, get_job, new_job, run_step, set_job, suggest_kind
+from data_access.jobs import (
+    bad_rows_csv,
+    claim_job,
+    get_job,
+    new_job,
+    release_job,
+    run_step,
+    set_job,
+    suggest_kind,
+)
 from data_access.store import default_engine
 from data_access.templates import template_csv, template_xlsx
 from data_access.users import SignedInUser, audit, audit_upload
@@ -68,12 +79,13 @@ def owned_job(job_id: str, user: SignedInUser) -> dict[str, Any]:
     job = get_job(default_engine(), job_id) if job_id.isalnum() and len(job_id) == 32 else None
     if job is None or (job["username"] != user.username and not user.can("admin")):
         raise UploadRefused("no such upload")
-    if job["status"] in ("validating", "committing"):
+    if job["status"] in ("received", "validating", "committing"):
         with contextlib.suppress(OSError, ValueError):
             job["rows_done"] = int(progress_path(job_id).read_text() or 0)
         if _interrupted(job):
-            set_job(default_engine(), job_id, status="failed", report={"errors": [], "failure": "interrupted"})
-            job["status"] = "failed"
+            failure = "interrupted" if job["claimed_at"] else "no upload worker took it"
+            job.update(status="failed", report={"errors": [], "failure": failure})
+            set_job(default_engine(), job_id, status=job["status"], report=job["report"])
     return job
 
 
@@ -85,23 +97,50 @@ def _interrupted(job: dict[str, Any]) -> bool:
     return (dt.datetime.now(dt.UTC) - last).total_seconds() > STALL_SECONDS
 
 
-def _in_background(job_id: str, *, commit: bool) -> None:
-    def work() -> None:
-        try:
-            run_step(
-                default_engine(),
-                job_id,
-                job_path(job_id),
-                commit=commit,
-                pseudonym_key=settings.pseudonym_key(),
-                max_errors=settings.get_int("MAX_REPORTED_ERRORS"),
-                progress=record_progress(job_id),
-            )
-        except Exception:
-            log.exception("upload job %s failed", job_id)
-        finish(job_id)
+def _in_background(job_id: str) -> None:
+    """Hand the job's waiting step to a worker: a thread here, or (UPLOAD_WORKERS=queue) ``flask run-jobs``."""
+    if settings.get("UPLOAD_WORKERS") == "queue":
+        return
+    job = claim_job(default_engine(), f"thread:{socket.gethostname()}:{os.getpid()}", job_id)
+    if job is not None:
+        threading.Thread(target=run_claimed, args=(job,), name=f"upload-{job_id[:8]}", daemon=True).start()
 
-    threading.Thread(target=work, name=f"upload-{job_id[:8]}", daemon=True).start()
+
+def run_claimed(job: dict[str, Any]) -> None:
+    """Run a claimed job's step (preview, or commit when it is committing), then let it go."""
+    try:
+        run_step(
+            default_engine(),
+            job["id"],
+            job_path(job["id"]),
+            commit=job["status"] == "committing",
+            pseudonym_key=settings.pseudonym_key(),
+            max_errors=settings.get_int("MAX_REPORTED_ERRORS"),
+            progress=record_progress(job["id"]),
+        )
+    except Exception:
+        log.exception("upload job %s failed", job["id"])
+    release_job(default_engine(), job["id"])
+    finish(job["id"])
+
+
+def run_jobs(*, once: bool = False, poll_seconds: float = 1.0) -> int:
+    """A background worker: claim and run waiting upload steps, oldest first; with ``once``, stop when none waits.
+
+    Returns how many steps it ran. Any number of these may run, on any machine that shares the
+    store and the instance folder.
+    """
+    worker = f"worker:{socket.gethostname()}:{os.getpid()}"
+    ran = 0
+    while True:
+        job = claim_job(default_engine(), worker)
+        if job is None:
+            if once:
+                return ran
+            time.sleep(poll_seconds)
+            continue
+        run_claimed(job)
+        ran += 1
 
 
 def finish(job_id: str) -> None:
@@ -123,7 +162,7 @@ def start_commit(job_id: str, user: SignedInUser) -> None:
     if job["status"] != "valid":
         raise UploadRefused(f"this upload is {job['status']}, not ready to commit")
     set_job(default_engine(), job_id, status="committing", rows_done=0)
-    _in_background(job_id, commit=True)
+    _in_background(job_id)
 
 
 def cancel(job_id: str, user: SignedInUser) -> None:
@@ -168,7 +207,7 @@ def receive(user: SignedInUser, kind: str, file_name: str, stream: Any, length: 
             return job_id
         set_job(engine, job_id, kind=kind)
     set_job(engine, job_id, size_bytes=written)
-    _in_background(job_id, commit=False)
+    _in_background(job_id)
     return job_id
 
 

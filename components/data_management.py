@@ -30,6 +30,8 @@ def job_panel(job: dict[str, Any] | None) -> html.Div:
         return html.Div()
     text, colour = STATUS_TEXT.get(job["status"], (job["status"], "secondary"))
     report = job["report"] or {}
+    if job["status"] == "failed" and report.get("failure") == "no upload worker took it":
+        text = "No upload worker took this file within 10 minutes: nothing was written. Ask an administrator."
     children: list[Any] = [
         html.H3(f"{job['file_name']} · {job['kind'] or 'kind not known'}", className="h6"),
         html.Div(

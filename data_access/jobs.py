@@ -2,7 +2,8 @@
 
 Each step runs in the background and writes its progress and report to ``upload_job``, so
 the page can poll it from any worker. The file itself lives in the instance folder until the
-job is committed or cancelled.
+job is committed or cancelled. A step waiting to run (``WAITING``) is claimed by exactly one
+worker: a thread of the web process, or a ``flask run-jobs`` process.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from data_access.contract import KINDS
+from data_access.engine import write_transaction
 from data_access.ingest import IngestResult, ingest
 from data_access.reading import ROW, UploadFormatError, open_table, opener_for
 from data_access.schema import UploadJob
@@ -66,6 +68,37 @@ def set_job(engine: Engine, job_id: str, **values: Any) -> None:
         conn.execute(
             update(UploadJob).where(UploadJob.id == job_id).values(updated_at=dt.datetime.now(dt.UTC), **values)
         )
+
+
+#: Statuses of a job whose next step waits for a worker: the preview, or the commit.
+WAITING = ("received", "committing")
+
+
+def claim_job(engine: Engine, worker: str, job_id: str | None = None) -> dict[str, Any] | None:
+    """Take the oldest job waiting for a step (or only ``job_id``) so that no other worker runs it.
+
+    Claims go through the store's write lock, so two workers never take the same job.
+    Returns the claimed job, or None when nothing waits.
+    """
+    with write_transaction(engine) as conn:
+        waiting = select(UploadJob.id).where(UploadJob.status.in_(WAITING), UploadJob.claimed_at.is_(None))
+        if job_id is not None:
+            waiting = waiting.where(UploadJob.id == job_id)
+        found = conn.execute(waiting.order_by(UploadJob.created_at).limit(1)).scalar()
+        if found is None:
+            return None
+        now = dt.datetime.now(dt.UTC)
+        conn.execute(
+            update(UploadJob)
+            .where(UploadJob.id == found)
+            .values(claimed_by=worker[:120], claimed_at=now, updated_at=now)
+        )
+    return get_job(engine, found)
+
+
+def release_job(engine: Engine, job_id: str) -> None:
+    """The step is over: the job may wait for its next step."""
+    set_job(engine, job_id, claimed_by=None, claimed_at=None)
 
 
 def suggest_kind(path: Path, file_name: str) -> str | None:

@@ -225,6 +225,9 @@ class UploadJob(Base):
     report: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    #: The worker running the job's current step (None while it waits for one, or between steps).
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 #: Upload kind -> its table.

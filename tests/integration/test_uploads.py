@@ -180,9 +180,47 @@ def test_a_step_whose_worker_died_is_reported_as_failed(site, monkeypatch):
 
     job_id = new_job(default_engine(), "hr", "learning_activity", "lost.csv", 10)
     set_job(default_engine(), job_id, status="validating")
+    waiting = new_job(default_engine(), "hr", "learning_activity", "unclaimed.csv", 10)  # queued, no worker running
     assert uploads.owned_job(job_id, find_user(default_engine(), "hr"))["status"] == "validating"
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=uploads.STALL_SECONDS + 60)
     monkeypatch.setattr(
         uploads.dt, "datetime", type("Later", (dt.datetime,), {"now": staticmethod(lambda tz=None: later)})
     )
     assert uploads.owned_job(job_id, find_user(default_engine(), "hr"))["status"] == "failed"
+    failed = uploads.owned_job(waiting, find_user(default_engine(), "hr"))
+    assert (failed["status"], failed["report"]["failure"]) == ("failed", "no upload worker took it")
+
+
+def test_queued_steps_wait_for_a_background_worker(site, monkeypatch):
+    from data_access.jobs import get_job
+    from data_access.users import find_user
+    from uploads import start_commit
+
+    server, runner, _ = site
+    monkeypatch.setenv("UPLOAD_WORKERS", "queue")
+    hr = signed_in(server, "hr")
+    response = hr.post("/upload?kind=auto&name=queued.csv", data=to_csv(new_rows("QUE")), headers={"Origin": ORIGIN})
+    job_id = response.get_json()["job"]
+    time.sleep(0.3)
+    assert get_job(default_engine(), job_id)["status"] == "received"  # nobody ran it
+    ran = runner.invoke(args=["run-jobs", "--once"])
+    assert ran.exit_code == 0 and "ran 1 upload step" in ran.output
+    assert get_job(default_engine(), job_id)["status"] == "valid"
+    start_commit(job_id, find_user(default_engine(), "hr"))
+    assert get_job(default_engine(), job_id)["status"] == "committing"
+    assert "ran 1 upload step" in runner.invoke(args=["run-jobs", "--once"]).output
+    done = get_job(default_engine(), job_id)
+    assert (done["status"], done["report"]["rows_inserted"], done["claimed_by"]) == ("loaded", 30, None)
+    assert "ran 0 upload step" in runner.invoke(args=["run-jobs", "--once"]).output
+
+
+def test_two_workers_never_claim_the_same_step(site):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from data_access.jobs import claim_job, new_job
+
+    job_id = new_job(default_engine(), "hr", "learning_activity", "race.csv", 10)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        claims = list(pool.map(lambda n: claim_job(default_engine(), f"w{n}", job_id), range(8)))
+    winners = [claim for claim in claims if claim is not None]
+    assert len(winners) == 1 and winners[0]["claimed_by"].startswith("w")
