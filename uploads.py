@@ -33,9 +33,10 @@ from data_access.jobs import (
     set_job,
     suggest_kind,
 )
-from data_access.store import default_engine
+from data_access.store import default_cache, default_engine
 from data_access.templates import template_csv, template_xlsx
 from data_access.users import SignedInUser, audit, audit_upload
+from data_access.views import warm_views
 
 BLOCK = 1 << 20
 STALE_SECONDS = 24 * 3600
@@ -155,6 +156,20 @@ def finish(job_id: str) -> None:
     progress_path(job_id).unlink(missing_ok=True)
     if job["status"] in ("loaded", "duplicate"):
         job_path(job_id).unlink(missing_ok=True)
+    if job["status"] == "loaded":
+        warm_cache()
+
+
+def warm_cache() -> None:
+    """Compute the unfiltered figures at the new data version now, not when someone opens a page."""
+    try:
+        warm_views(default_engine(), default_cache(settings.get("CACHE_URL")), settings.get_int("MIN_CELL_SIZE"))
+    except Exception:  # only a slower first page, never a failed upload
+        log.exception("warming the cache failed")
+
+
+def warm_cache_in_background() -> None:
+    threading.Thread(target=warm_cache, name="warm-cache", daemon=True).start()
 
 
 def start_commit(job_id: str, user: SignedInUser) -> None:

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
-from data_access.cache import DataVersions, Store, cache_key, from_bytes, to_bytes
+from data_access.cache import DataVersions, Store, cache_key, data_versions, from_bytes, to_bytes
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import differenced, suppress
@@ -199,46 +199,86 @@ VIEWS: dict[str, View] = {
 }
 
 
-def run_view(engine: Engine, name: str, filters: Filters, min_cell: int) -> pd.DataFrame:
+def run_view(
+    engine: Engine,
+    name: str,
+    filters: Filters,
+    min_cell: int,
+    *,
+    raw: Callable[[str, Filters], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """The table behind figure ``name`` for ``filters``, with small counts suppressed.
 
     Counts of people are nullable integers (``pd.NA`` = suppressed); rates built on a
-    suppressed count are ``pd.NA``.
+    suppressed count are ``pd.NA``. ``raw`` runs a view's query before suppression (by default
+    straight on ``engine``; ``cached_view`` passes one that goes through the cache, so the
+    parent slices that differencing needs are shared between views and visits).
 
     >>> run_view(engine, "uptake_by_platform", Filters(), 5).set_index("platform").loc["Coursera", "completers"]
     1300
     """
     view = VIEWS[name]
-    with engine.connect() as conn:
-        frame = view.query(conn, filters)
-        extra: dict[str, pd.Series] = {}
-        for dimension in view.dimensions:
-            if getattr(filters, dimension) is None or frame.empty:
-                continue
-            parent = view.query(conn, filters.without(dimension))
-            for column in view.counts:
-                found = differenced(frame, parent, column, list(view.keys), min_cell)
-                extra[column] = extra.get(column, found) | found
+    query = raw or (lambda view_name, slice_: _raw_view(engine, view_name, slice_))
+    frame = query(name, filters)
+    extra: dict[str, pd.Series] = {}
+    for dimension in view.dimensions:
+        if getattr(filters, dimension) is None or frame.empty:
+            continue
+        parent = query(name, filters.without(dimension))
+        for column in view.counts:
+            found = differenced(frame, parent, column, list(view.keys), min_cell)
+            extra[column] = extra.get(column, found) | found
     groups = None if view.groups is None else list(view.groups)
     return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
 
 
-def cached_view(
-    engine: Engine, store: Store, versions: DataVersions, name: str, filters: Filters, min_cell: int
-) -> pd.DataFrame:
-    """``run_view`` through ``store``, keyed by the version of the kinds it reads (never serves stale data)."""
-    version = versions.of(VIEWS[name].reads)
-    key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
+def _raw_view(engine: Engine, name: str, filters: Filters) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return VIEWS[name].query(conn, filters)
+
+
+def _through_cache(store: Store, key: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     try:
         hit = store.get(key)
     except Exception:  # a cache that is down only makes pages slower, never wrong
         hit = None
     if hit is not None:
         return from_bytes(hit)
-    frame = run_view(engine, name, filters, min_cell)
+    frame = compute()
     with contextlib.suppress(Exception):
         store.set(key, to_bytes(frame))
     return frame
+
+
+def cached_view(
+    engine: Engine, store: Store, versions: DataVersions, name: str, filters: Filters, min_cell: int
+) -> pd.DataFrame:
+    """``run_view`` through ``store``, keyed by the version of the kinds it reads (never serves stale data).
+
+    Both the suppressed table and the raw query results it was built from are kept, so a filtered
+    visit reuses the unfiltered results that its differencing compares against.
+    """
+    version = versions.of(VIEWS[name].reads)
+
+    def raw(view_name: str, slice_: Filters) -> pd.DataFrame:
+        key = cache_key("raw", view_name, json.dumps(slice_.to_query(), sort_keys=True), version)
+        return _through_cache(store, key, lambda: _raw_view(engine, view_name, slice_))
+
+    key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
+    return _through_cache(store, key, lambda: run_view(engine, name, filters, min_cell, raw=raw))
+
+
+def warm_views(engine: Engine, store: Store, min_cell: int) -> int:
+    """Fill ``store`` with every view for the whole organisation (no filter) at the current data version.
+
+    Run after a commit or rollback, so the first person to open a page does not wait for the
+    queries; filtered visits then reuse these results for differencing. Returns the views warmed.
+    """
+    versions = data_versions(engine)
+    for name in VIEWS:
+        cached_view(engine, store, versions, name, Filters(), min_cell)
+    cached_options(engine, store, versions)
+    return len(VIEWS)
 
 
 def cached_options(engine: Engine, store: Store, versions: DataVersions) -> dict[str, list[tuple[str, str]]]:

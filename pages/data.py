@@ -15,7 +15,7 @@ from data_access.contract import KINDS
 from data_access.store import default_engine
 from data_access.tracker import submission_status
 from data_access.users import audit
-from uploads import UploadRefused, cancel, owned_job, start_commit
+from uploads import UploadRefused, cancel, owned_job, start_commit, warm_cache_in_background
 
 DATA_KIND = "data-kind"
 DATA_KIND_ECHO = "data-kind-echo"
@@ -241,5 +241,6 @@ def roll_back(_submitted: int | None, batch: int | None) -> tuple[Any, Any]:
         audit(default_engine(), user.username, "rollback", f"batch {batch}", "refused", str(refused))
         return no_update, dbc.Alert(str(refused), color="warning")
     audit(default_engine(), user.username, "rollback", f"batch {batch} ({result.kind})", "ok")
+    warm_cache_in_background()
     message = f"Batch {batch} rolled back: {result.rows_removed:,} rows removed, {result.rows_restored:,} restored."
     return _history(), dbc.Alert(message, color="success", id="data-rolled-back")
