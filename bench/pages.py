@@ -85,7 +85,8 @@ def main() -> None:
 
         started = time.perf_counter()
         warm_views(engine, default_cache(settings.get("CACHE_URL")), settings.get_int("MIN_CELL_SIZE"))
-        print(f"warmed the unfiltered views in {time.perf_counter() - started:.1f} s (in the background after a commit)")
+        seconds = time.perf_counter() - started
+        print(f"warmed the unfiltered views in {seconds:.1f} s (a commit does this in the background)")
     create_user(engine, "bench", "bench-password-long", "viewer")
     client = server.test_client()
     with client.session_transaction() as session:
