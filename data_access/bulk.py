@@ -39,9 +39,13 @@ def _upsert(dialect_insert: Any, table: Table, source: Any, names: list[str] | N
     return statement.on_conflict_do_update(index_elements=keys, set_=updates)
 
 
+def _empty_is_null(kind: Kind, column: Column[Any]) -> bool:
+    """An empty text cell is stored as NULL in an optional column, and as '' in a key part."""
+    return column.name not in kind.key_columns and bool(column.nullable)
+
+
 def rows_for_table(kind: Kind, table: Table, clean: pd.DataFrame, batch_id: int) -> list[tuple[Any, ...]]:
     """Python tuples in the table's column order: NULL for absent optional values, '' for key parts."""
-    key_names = set(kind.key_columns)
     columns: list[Sequence[Any]] = []
     for column in table.columns:
         if column.name == "batch_id":
@@ -50,7 +54,7 @@ def rows_for_table(kind: Kind, table: Table, clean: pd.DataFrame, batch_id: int)
         values = clean[column.name]
         if pd.api.types.is_string_dtype(values.dtype):
             as_objects = values.to_numpy(dtype=object, na_value="")
-            if column.name not in key_names and column.nullable:
+            if _empty_is_null(kind, column):
                 as_objects[as_objects == ""] = None
             columns.append(as_objects.tolist())
         else:
@@ -123,10 +127,11 @@ class ScratchStage:
     ...         stage.move(conn, batch_id)
     """
 
-    def __init__(self, kind: Kind, table: Table) -> None:
+    def __init__(self, kind: Kind, table: Table, folder: Path | None = None) -> None:
+        """``folder``: where the scratch file goes (the database's own folder has room for it)."""
         self.kind, self.table = kind, table
         self.columns = [c for c in table.columns if c.name != "batch_id"]
-        self.folder = Path(tempfile.mkdtemp(prefix="ingest-"))
+        self.folder = Path(tempfile.mkdtemp(prefix="ingest-", dir=folder))
         self.path = self.folder / "scratch.db"
         self.attach = {SCRATCH_SCHEMA: str(self.path)}
         self.pending: list[pa.Table] = []
@@ -165,7 +170,6 @@ class ScratchStage:
 
     def _arrow(self, clean: pd.DataFrame) -> pa.Table:
         """The chunk as Arrow in the table's types: NULL for absent optional values, '' for key parts."""
-        key_names = set(self.kind.key_columns)
         arrays, names = [], []
         for column in self.columns:
             values = clean[column.name]
@@ -173,7 +177,7 @@ class ScratchStage:
                 array = pa.array(values.to_numpy(), type=pa.int64())
             elif pd.api.types.is_string_dtype(values.dtype):
                 array = pa.array(values.array, type=pa.string()) if len(values) else pa.array([], pa.string())
-                if column.name not in key_names and column.nullable:
+                if _empty_is_null(self.kind, column):
                     array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
             else:
                 array = pa.Array.from_pandas(values)

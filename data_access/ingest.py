@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -248,7 +249,9 @@ def _load_sqlite(
     with engine.connect() as conn:
         known = _known_codes(conn, kind, table, mapping)
     context = _context(known, table, options)
-    with ScratchStage(kind, DATA_TABLES[kind.name]) as stage:
+    database = engine.url.database
+    beside_database = Path(database).resolve().parent if database and database != ":memory:" else None
+    with ScratchStage(kind, DATA_TABLES[kind.name], beside_database) as stage:
         try:
             _validate_rows(kind, table, mapping, context, result, report, options, stage.add, find_repeats=False)
         except _Rejected:
