@@ -19,6 +19,11 @@ from flask_compress import Compress
 IMMUTABLE = ("/_dash-component-suites/",)
 
 
+#: Bundles kept compressed at most (Dash serves about 25). Bounded because the bundle URLs need no
+#: sign-in and any made-up fingerprint in them serves the same file under a new URL.
+KEEP_AT_MOST = 64
+
+
 class ImmutableResponses:
     """flask-compress's cache, holding only responses of immutable URLs (never page data)."""
 
@@ -29,7 +34,7 @@ class ImmutableResponses:
         return self.kept.get(key)
 
     def set(self, key: str, value: bytes) -> None:
-        if _immutable(request):
+        if _immutable(request) and (key in self.kept or len(self.kept) < KEEP_AT_MOST):
             self.kept[key] = value
 
 

@@ -13,6 +13,9 @@ from pathlib import Path
 import brotli
 import pytest
 import requests
+from flask import Flask
+
+import delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = "/_dash-component-suites/plotly/package_data/plotly.min.js"
@@ -80,3 +83,11 @@ def test_bundles_and_page_data_go_out_compressed(fresh_worker):
     assert b'value="/uptake"' in brotli.decompress(login.raw.read())
     other = requests.get(f"{fresh_worker}/login?next=/needs", headers={"Accept-Encoding": "br"}, stream=True)
     assert b'value="/needs"' in brotli.decompress(other.raw.read())
+
+
+def test_made_up_bundle_urls_cannot_fill_the_memory():
+    cache = delivery.ImmutableResponses()
+    with Flask(__name__).test_request_context(PLOTLY):
+        for n in range(delivery.KEEP_AT_MOST + 10):
+            cache.set(f"br;/_dash-component-suites/plotly/package_data/plotly.v9m{n}.min.js", b"x")
+    assert len(cache.kept) == delivery.KEEP_AT_MOST
