@@ -43,7 +43,7 @@ def prepare_first_request(app: dash.Dash) -> None:
 
     hooks = app.server.before_request_funcs.setdefault(None, [])
     hooks.insert(0, open_setup)  # before Dash's own setup hooks
-    app.server.before_request(close_setup)  # after them (and after every other check)
+    app.server.before_request(close_setup)  # after them
     app.server.teardown_request(close_setup)  # when a check answered early instead
 
 
