@@ -132,8 +132,7 @@ def ingest(
     mapping = _map_header(kind, table.header, report)
     if not report.ok:
         return _record_attempt(engine, result, report, uploaded_by)
-    if (existing := _loaded_batch_with(engine, kind.name, result.sha256)) is not None:
-        result.status, result.batch_id = "duplicate", existing
+    if _already_loaded(engine, result):
         return _record_attempt(engine, result, report, uploaded_by)
     slash_orders: dict[str, str] = {}
     while True:
@@ -180,12 +179,20 @@ def _contract_frame(kind: Kind, chunk: pd.DataFrame, mapping: dict[str, str]) ->
     return frame
 
 
-def _loaded_batch_with(conn_or_engine: Engine | Connection, kind: str, sha256: str) -> int | None:
-    query = select(batches.c.id).where(batches.c.kind == kind, batches.c.sha256 == sha256, batches.c.status == "loaded")
+def _already_loaded(conn_or_engine: Engine | Connection, result: IngestResult) -> bool:
+    """Whether this very file is loaded for this kind; if so ``result`` says duplicate, and which batch."""
+    query = select(batches.c.id).where(
+        batches.c.kind == result.kind, batches.c.sha256 == result.sha256, batches.c.status == "loaded"
+    )
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.connect() as conn:
-            return conn.execute(query).scalar()
-    return conn_or_engine.execute(query).scalar()
+            existing = conn.execute(query).scalar()
+    else:
+        existing = conn_or_engine.execute(query).scalar()
+    if existing is None:
+        return False
+    result.status, result.batch_id = "duplicate", existing
+    return True
 
 
 def _codes_in_store(conn: Connection) -> dict[str, frozenset[str]]:
@@ -313,8 +320,7 @@ def _load_in_transaction(
 ) -> None:
     """PostgreSQL: readers are never blocked, so rows are COPY-ed in while they are validated."""
     with write_transaction(engine) as conn:
-        if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
-            result.status, result.batch_id = "duplicate", existing
+        if _already_loaded(conn, result):
             raise _Rejected
         context = _context(_known_codes(conn, kind, table, mapping), table, options)
         batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
@@ -377,8 +383,7 @@ def _check_still_loadable(
     known: dict[str, frozenset[str]],
 ) -> None:
     """Under the write lock: not loaded meanwhile, and no code it was checked against rolled back since."""
-    if (existing := _loaded_batch_with(conn, kind.name, result.sha256)) is not None:
-        result.status, result.batch_id = "duplicate", existing
+    if _already_loaded(conn, result):
         raise _Rejected
     now = _codes_in_store(conn)
     for reference, codes in known.items():
