@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from components.theme import (
@@ -27,7 +28,7 @@ from components.theme import (
 
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
     """Nothing to draw: no rows, or every value hidden or zero."""
-    return frame.empty or all((pd.Series(numbers(frame[c])).fillna(0) == 0).all() for c in columns)
+    return frame.empty or all(not np.nan_to_num(numbers(frame[c])).any() for c in columns)
 
 
 def _bar_height(rows: int, per_row: int = 26, minimum: int = 260) -> int:

@@ -27,7 +27,9 @@ GRAPH_CONFIG: dict[str, Any] = {
 
 def numbers(values: pd.Series) -> np.ndarray:
     """A nullable column as floats, suppressed values as NaN (plotly draws nothing there)."""
-    return pd.to_numeric(values).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    if not pd.api.types.is_numeric_dtype(values.dtype):
+        values = pd.to_numeric(values)
+    return values.to_numpy(dtype=float, na_value=np.nan)
 
 
 def count_text(value: Any, min_cell: int) -> str:

@@ -83,6 +83,44 @@ class RedisStore:
         self.client.set(key, value, ex=ENTRY_SECONDS)
 
 
+class DecodedTables:
+    """Tables this process has read from ``store`` lately, kept decoded, in front of the store itself.
+
+    Keys hold the data version, so an entry is never stale; a hit skips the store's round trip
+    and the Parquet decoding. Callers get a copy-on-write copy, so changing one never changes the entry.
+    """
+
+    def __init__(self, store: Store, capacity: int = 256) -> None:
+        self.store = store
+        self.capacity = capacity
+        self.frames: OrderedDict[str, pd.DataFrame] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> pd.DataFrame | None:
+        with self.lock:
+            frame = self.frames.get(key)
+            if frame is not None:
+                self.frames.move_to_end(key)
+                return frame.copy(deep=False)
+        value = self.store.get(key)
+        if value is None:
+            return None
+        frame = from_bytes(value)
+        self._remember(key, frame)
+        return frame.copy(deep=False)
+
+    def set(self, key: str, frame: pd.DataFrame) -> None:
+        self._remember(key, frame.copy(deep=False))
+        self.store.set(key, to_bytes(frame))
+
+    def _remember(self, key: str, frame: pd.DataFrame) -> None:
+        with self.lock:
+            self.frames[key] = frame
+            self.frames.move_to_end(key)
+            while len(self.frames) > self.capacity:
+                self.frames.popitem(last=False)
+
+
 def cache_key(*parts: str) -> str:
     return "learning:view:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 

@@ -82,8 +82,10 @@ def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.Da
         .order_by(KpiTarget.scope.desc(), KpiTarget.kpi)
     )
     with engine.connect() as conn:
-        targets = pd.DataFrame(conn.execute(query).all(), columns=["kpi", "scope", "year", "target"])
+        rows = conn.execute(query).all()
     row = actuals.iloc[0]
-    targets["actual"] = [row[MEASURED[kpi]] for kpi in targets["kpi"]]
-    targets["status"] = [status_of(a, t) for a, t in zip(targets["actual"], targets["target"], strict=True)]
-    return targets
+    # Built in one go: adding columns one by one to a frame is slow with pandas' Arrow-backed labels.
+    return pd.DataFrame(
+        [(*target, row[MEASURED[target.kpi]], status_of(row[MEASURED[target.kpi]], target.target)) for target in rows],
+        columns=["kpi", "scope", "year", "target", "actual", "status"],
+    )

@@ -7,6 +7,7 @@ the export route asks for the same table, so a download is exactly what the char
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
-from data_access.cache import DataVersions, Store, cache_key, data_versions, from_bytes, to_bytes
+from data_access.cache import DataVersions, DecodedTables, Store, cache_key, data_versions
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import differenced, suppress
@@ -237,16 +238,22 @@ def _raw_view(engine: Engine, name: str, filters: Filters) -> pd.DataFrame:
         return VIEWS[name].query(conn, filters)
 
 
+@functools.cache
+def _decoded(store: Store) -> DecodedTables:
+    return DecodedTables(store)
+
+
 def _through_cache(store: Store, key: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    tables = _decoded(store)
     try:
-        hit = store.get(key)
+        hit = tables.get(key)
     except Exception:  # a cache that is down only makes pages slower, never wrong
         hit = None
     if hit is not None:
-        return from_bytes(hit)
+        return hit
     frame = compute()
     with contextlib.suppress(Exception):
-        store.set(key, to_bytes(frame))
+        tables.set(key, frame)
     return frame
 
 
