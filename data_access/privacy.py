@@ -27,30 +27,37 @@ def small(values: pd.Series, min_cell: int) -> pd.Series:
 
 
 def complementary(frame: pd.DataFrame, column: str, mask: pd.Series, groups: list[str]) -> pd.Series:
-    """Extend ``mask`` so no group of siblings has exactly one suppressed non-zero cell."""
+    """Extend ``mask`` so no group of siblings has exactly one suppressed non-zero cell.
+
+    In such a group the smallest other non-zero sibling (the first of equals) is suppressed too.
+    """
+    keys = [frame[g] for g in groups] if groups else [pd.Series(0, index=frame.index)]
+    lone = mask.groupby(keys, sort=False, dropna=False).transform("sum") == 1
+    candidates = frame[column].where(lone & ~mask & (pd.to_numeric(frame[column]) > 0)).dropna()
+    if candidates.empty:
+        return mask
+    keys = [key.loc[candidates.index] for key in keys]
     mask = mask.copy()
-    grouped = [(None, frame)] if not groups else frame.groupby(groups, sort=False, dropna=False)
-    for _, siblings in grouped:
-        hidden = mask.loc[siblings.index]
-        if int(hidden.sum()) != 1:
-            continue
-        shown = siblings.loc[~hidden & (siblings[column] > 0), column]
-        if not shown.empty:
-            mask.loc[shown.idxmin()] = True
+    mask.loc[pd.to_numeric(candidates).groupby(keys, sort=False, dropna=False).idxmin().to_numpy()] = True
     return mask
 
 
-def differenced(child: pd.DataFrame, parent: pd.DataFrame, column: str, keys: list[str], min_cell: int) -> pd.Series:
-    """True where the parent slice's cell exceeds the child's by fewer than ``min_cell`` people."""
+def differenced(
+    child: pd.DataFrame, parent: pd.DataFrame, columns: list[str], keys: list[str], min_cell: int
+) -> dict[str, pd.Series]:
+    """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``."""
     if parent.empty:
-        return pd.Series(False, index=child.index)
+        return {column: pd.Series(False, index=child.index) for column in columns}
     if keys:
-        parent_values = child[keys].merge(parent[[*keys, column]], on=keys, how="left")[column]
+        parent_values = child[keys].merge(parent[[*keys, *columns]], on=keys, how="left")[columns]
         parent_values.index = child.index
     else:
-        parent_values = pd.Series(parent[column].iloc[0], index=child.index)
-    difference = parent_values.fillna(0) - child[column]
-    return (difference > 0) & (difference < min_cell)
+        parent_values = pd.DataFrame({column: parent[column].iloc[0] for column in columns}, index=child.index)
+    found = {}
+    for column in columns:
+        difference = pd.to_numeric(parent_values[column]).fillna(0) - child[column]
+        found[column] = (difference > 0) & (difference < min_cell)
+    return found
 
 
 def suppress(

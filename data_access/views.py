@@ -226,8 +226,7 @@ def run_view(
         if getattr(filters, dimension) is None or frame.empty:
             continue
         parent = query(name, filters.without(dimension))
-        for column in view.counts:
-            found = differenced(frame, parent, column, list(view.keys), min_cell)
+        for column, found in differenced(frame, parent, list(view.counts), list(view.keys), min_cell).items():
             extra[column] = extra.get(column, found) | found
     groups = None if view.groups is None else list(view.groups)
     return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
