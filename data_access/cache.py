@@ -48,7 +48,7 @@ class Store(Protocol):
 class MemoryStore:
     """A per-process LRU of at most ``capacity`` entries."""
 
-    def __init__(self, capacity: int = 512) -> None:
+    def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
         self.entries: OrderedDict[str, bytes] = OrderedDict()
         self.lock = threading.Lock()
