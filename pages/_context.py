@@ -84,7 +84,7 @@ class PageContext:
             self.label("entity", f.entity),
             self.label("duty_station", f.duty_station),
             f.staff_category,
-            f.gender,
+            self.label("gender", f.gender),
             f.platform,
         ]
         if f.date_from or f.date_to:

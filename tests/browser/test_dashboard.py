@@ -83,7 +83,8 @@ def test_a_filter_goes_into_the_url_and_back_restores_the_view(dashboard):
 def test_a_shared_link_restores_the_filters_exactly(dashboard):
     dashboard.wait_for_page(f"{dashboard.server_url}/?entity=OCHA&gender=female&from=2024-01-01&to=2024-09-30")
     dashboard.wait_for_element("#overview-cards", timeout=20)
-    dashboard.wait_for_contains_text("p.text-muted", "female", timeout=20)
+    heading = "OCHA - Office for the Coordination of Humanitarian Affairs · Female · 2024-01-01 to 2024-09-30"
+    dashboard.wait_for_contains_text("p.text-muted", heading, timeout=20)
     expected = headline_kpis(
         default_engine(),
         Filters(entity="OCHA", gender="female", date_from=Filters.from_query({"from": "2024-01-01"}).date_from,
