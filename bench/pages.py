@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from router import page_router  # bench/router.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,22 +89,7 @@ def main() -> None:
         seconds = time.perf_counter() - started
         print(f"warmed the unfiltered views in {seconds:.1f} s (a commit does this in the background)")
     create_user(engine, "bench", "bench-password-long", "viewer")
-    client = server.test_client()
-    with client.session_transaction() as session:
-        session["user"] = "bench"
-    dependencies = client.get("/_dash-dependencies").get_json()
-    router = next(d["output"] for d in dependencies if "_pages_content" in d["output"])
-
-    def call(path: str, search: str) -> float:
-        body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
-                {"id": "_pages_store", "property": "data"}],
-                "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                           {"id": "_pages_location", "property": "search", "value": search}],
-                "state": [], "changedPropIds": ["_pages_location.search"]}  # fmt: skip
-        start = time.perf_counter()
-        response = client.post("/_dash-update-component", json=body, headers={"Origin": "http://localhost"})
-        assert response.status_code == 200, response.status_code
-        return (time.perf_counter() - start) * 1000
+    call = page_router(server, "bench")
 
     print(f"{'page':<32}{'uncached ms':>12}{'cached ms':>11}")
     for search in ("", LARGEST):
