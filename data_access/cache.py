@@ -12,7 +12,7 @@ import hashlib
 import io
 import threading
 from collections import OrderedDict
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -20,6 +20,7 @@ from sqlalchemy import Engine, func, select
 from data_access.schema import UploadBatch
 
 ENTRY_SECONDS = 24 * 3600
+V = TypeVar("V")
 
 
 class DataVersions(dict[str, str]):
@@ -45,22 +46,22 @@ class Store(Protocol):
     def set(self, key: str, value: bytes) -> None: ...
 
 
-class MemoryStore:
-    """A per-process LRU of at most ``capacity`` entries."""
+class MemoryStore(Generic[V]):
+    """A per-process LRU of at most ``capacity`` entries (bytes as a ``Store``; any value for other uses)."""
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
-        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.entries: OrderedDict[str, V] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: str) -> V | None:
         with self.lock:
             value = self.entries.get(key)
             if value is not None:
                 self.entries.move_to_end(key)
             return value
 
-    def set(self, key: str, value: bytes) -> None:
+    def set(self, key: str, value: V) -> None:
         with self.lock:
             self.entries[key] = value
             self.entries.move_to_end(key)
@@ -92,33 +93,21 @@ class DecodedTables:
 
     def __init__(self, store: Store, capacity: int = 256) -> None:
         self.store = store
-        self.capacity = capacity
-        self.frames: OrderedDict[str, pd.DataFrame] = OrderedDict()
-        self.lock = threading.Lock()
+        self.frames: MemoryStore[pd.DataFrame] = MemoryStore(capacity)
 
     def get(self, key: str) -> pd.DataFrame | None:
-        with self.lock:
-            frame = self.frames.get(key)
-            if frame is not None:
-                self.frames.move_to_end(key)
-                return frame.copy(deep=False)
-        value = self.store.get(key)
-        if value is None:
-            return None
-        frame = from_bytes(value)
-        self._remember(key, frame)
+        frame = self.frames.get(key)
+        if frame is None:
+            value = self.store.get(key)
+            if value is None:
+                return None
+            frame = from_bytes(value)
+            self.frames.set(key, frame)
         return frame.copy(deep=False)
 
     def set(self, key: str, frame: pd.DataFrame) -> None:
-        self._remember(key, frame.copy(deep=False))
+        self.frames.set(key, frame.copy(deep=False))
         self.store.set(key, to_bytes(frame))
-
-    def _remember(self, key: str, frame: pd.DataFrame) -> None:
-        with self.lock:
-            self.frames[key] = frame
-            self.frames.move_to_end(key)
-            while len(self.frames) > self.capacity:
-                self.frames.popitem(last=False)
 
 
 def cache_key(*parts: str) -> str:

@@ -84,8 +84,9 @@ def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.Da
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     row = actuals.iloc[0]
+    records = []
+    for target in rows:
+        actual = row[MEASURED[target.kpi]]
+        records.append((*target, actual, status_of(actual, target.target)))
     # Built in one go: adding columns one by one to a frame is slow with pandas' Arrow-backed labels.
-    return pd.DataFrame(
-        [(*target, row[MEASURED[target.kpi]], status_of(row[MEASURED[target.kpi]], target.target)) for target in rows],
-        columns=["kpi", "scope", "year", "target", "actual", "status"],
-    )
+    return pd.DataFrame(records, columns=["kpi", "scope", "year", "target", "actual", "status"])
