@@ -12,6 +12,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 import settings
 from auth import current_user, require
+from components.cards import titled_card
 from data_access.store import default_engine
 from data_access.users import ROLES, UserError, audit, audit_events, create_user, list_users, set_active
 from data_access.views import filter_options
@@ -46,26 +47,22 @@ def users_table(users: list[dict[str, Any]], me: str | None) -> dbc.Table:
 
 
 def create_form(entity_options: list[tuple[str, str]]) -> dbc.Card:
-    return dbc.Card(
+    return titled_card(
+        "Add a user",
         [
-            dbc.CardHeader(html.H2("Add a user", className="h6 mb-0")),
-            dbc.CardBody(
-                [
-                    dbc.Label("Username", html_for=ADMIN_USERNAME),
-                    dbc.Input(id=ADMIN_USERNAME, type="text", className="mb-2", maxLength=120),
-                    dbc.Label("Role", html_for=ADMIN_ROLE),
-                    dcc.Dropdown(id=ADMIN_ROLE, options=list(ROLES), value="viewer", clearable=False, className="mb-2"),
-                    dbc.Label("Limited to entities (empty: all)", html_for=ADMIN_ENTITIES),
-                    dcc.Dropdown(
-                        id=ADMIN_ENTITIES,
-                        options=[{"value": v, "label": label} for v, label in entity_options],
-                        multi=True,
-                        className="mb-3",
-                    ),
-                    dbc.Button("Add user", id=ADMIN_CREATE, color="primary"),
-                    html.Div(id=ADMIN_MESSAGE, className="mt-3"),
-                ]
+            dbc.Label("Username", html_for=ADMIN_USERNAME),
+            dbc.Input(id=ADMIN_USERNAME, type="text", className="mb-2", maxLength=120),
+            dbc.Label("Role", html_for=ADMIN_ROLE),
+            dcc.Dropdown(id=ADMIN_ROLE, options=list(ROLES), value="viewer", clearable=False, className="mb-2"),
+            dbc.Label("Limited to entities (empty: all)", html_for=ADMIN_ENTITIES),
+            dcc.Dropdown(
+                id=ADMIN_ENTITIES,
+                options=[{"value": v, "label": label} for v, label in entity_options],
+                multi=True,
+                className="mb-3",
             ),
+            dbc.Button("Add user", id=ADMIN_CREATE, color="primary"),
+            html.Div(id=ADMIN_MESSAGE, className="mt-3"),
         ],
         className="mb-3",
     )
@@ -91,31 +88,15 @@ def page(users: Any = None, form: Any = None, log: Any = None, config: Any = Non
                 [
                     dbc.Col(
                         [
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(html.H2("Users", className="h6 mb-0")),
-                                    dbc.CardBody(html.Div(users, id=ADMIN_USERS)),
-                                ],
-                                className="mb-3",
-                            ),
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(html.H2("Settings in force", className="h6 mb-0")),
-                                    dbc.CardBody(config),
-                                ]
-                            ),
+                            titled_card("Users", html.Div(users, id=ADMIN_USERS), className="mb-3"),
+                            titled_card("Settings in force", config),
                         ],
                         lg=7,
                     ),
                     dbc.Col(
                         [
                             form or create_form([]),
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(html.H2("Audit log (latest 200)", className="h6 mb-0")),
-                                    dbc.CardBody(log),
-                                ]
-                            ),
+                            titled_card("Audit log (latest 200)", log),
                         ],
                         lg=5,
                     ),

@@ -9,6 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
 from auth import current_user, require
+from components.cards import titled_card
 from components.data_management import ROLLBACK, RUNNING, history_table, job_panel, tracker_table
 from data_access.batches import RollbackError, list_batches, rollback_batch
 from data_access.contract import KINDS
@@ -33,35 +34,31 @@ HISTORY_ROWS = 100
 
 def upload_card() -> dbc.Card:
     kinds = [{"value": "auto", "label": "Tell from the file's columns"}] + [{"value": k, "label": k} for k in KINDS]
-    return dbc.Card(
+    return titled_card(
+        "Upload a file",
         [
-            dbc.CardHeader(html.H2("Upload a file", className="h6 mb-0")),
-            dbc.CardBody(
+            html.Label("Kind of data", htmlFor=DATA_KIND, className="form-label"),
+            dcc.Dropdown(id=DATA_KIND, options=kinds, value="auto", clearable=False, className="mb-3"),
+            html.Span(id=DATA_KIND_ECHO, hidden=True),
+            html.Div(
                 [
-                    html.Label("Kind of data", htmlFor=DATA_KIND, className="form-label"),
-                    dcc.Dropdown(id=DATA_KIND, options=kinds, value="auto", clearable=False, className="mb-3"),
-                    html.Span(id=DATA_KIND_ECHO, hidden=True),
-                    html.Div(
-                        [
-                            html.P("Drop a .csv or .xlsx file here, or choose one:", className="mb-2"),
-                            html.Span(id="data-file-slot"),
-                            html.Progress(value="0", max="1", className="w-100 mt-2"),
-                            html.Div(className="upload-label small text-muted", role="status"),
-                        ],
-                        id="data-dropzone",
-                        className="border border-2 rounded p-3 mb-3 dropzone",
-                    ),
-                    html.Div(id=DATA_PANEL, **{"aria-live": "polite"}),
-                    html.Div(
-                        [
-                            dbc.Button("Commit", id=DATA_COMMIT, color="primary", disabled=True, className="me-2"),
-                            dbc.Button("Cancel", id=DATA_CANCEL, color="secondary", outline=True, disabled=True),
-                        ],
-                        className="mt-2",
-                    ),
-                    html.Div(id=DATA_MESSAGE, className="mt-3"),
-                ]
+                    html.P("Drop a .csv or .xlsx file here, or choose one:", className="mb-2"),
+                    html.Span(id="data-file-slot"),
+                    html.Progress(value="0", max="1", className="w-100 mt-2"),
+                    html.Div(className="upload-label small text-muted", role="status"),
+                ],
+                id="data-dropzone",
+                className="border border-2 rounded p-3 mb-3 dropzone",
             ),
+            html.Div(id=DATA_PANEL, **{"aria-live": "polite"}),
+            html.Div(
+                [
+                    dbc.Button("Commit", id=DATA_COMMIT, color="primary", disabled=True, className="me-2"),
+                    dbc.Button("Cancel", id=DATA_CANCEL, color="secondary", outline=True, disabled=True),
+                ],
+                className="mt-2",
+            ),
+            html.Div(id=DATA_MESSAGE, className="mt-3"),
         ],
         className="mb-3",
     )
@@ -80,13 +77,7 @@ def templates_card() -> dbc.Card:
         for kind in KINDS
     ]
     note = "Each template has the header, one example row and (in Excel) a data dictionary sheet from the contract."
-    return dbc.Card(
-        [
-            dbc.CardHeader(html.H2("Templates", className="h6 mb-0")),
-            dbc.CardBody([html.P(note, className="small"), html.Ul(rows)]),
-        ],
-        className="mb-3",
-    )
+    return titled_card("Templates", [html.P(note, className="small"), html.Ul(rows)], className="mb-3")
 
 
 def page(history: Any = None, tracker: Any = None) -> html.Div:
@@ -103,19 +94,8 @@ def page(history: Any = None, tracker: Any = None) -> html.Div:
                     dbc.Col([upload_card(), templates_card()], lg=5),
                     dbc.Col(
                         [
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(html.H2("Upload history", className="h6 mb-0")),
-                                    dbc.CardBody(html.Div(history, id=DATA_HISTORY)),
-                                ],
-                                className="mb-3",
-                            ),
-                            dbc.Card(
-                                [
-                                    dbc.CardHeader(html.H2("Submission tracker", className="h6 mb-0")),
-                                    dbc.CardBody(tracker),
-                                ]
-                            ),
+                            titled_card("Upload history", html.Div(history, id=DATA_HISTORY), className="mb-3"),
+                            titled_card("Submission tracker", tracker),
                         ],
                         lg=7,
                     ),
