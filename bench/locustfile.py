@@ -11,6 +11,7 @@ import random
 import time
 
 from locust import HttpUser, between, task
+from router import router_body  # bench/router.py; locust puts this folder on the path
 
 PASSWORD = "load-test-password"
 PAGES = ["/", "/uptake", "/needs", "/leadership", "/entity/OCHA"]
@@ -26,19 +27,6 @@ PANEL = (("data-panel", "children"), ("data-poll", "disabled"), ("data-commit", 
 _viewers = itertools.count(1)
 _uploaders = itertools.count(1)
 _rows = itertools.count(1)
-
-
-def router_body(path: str, search: str) -> dict:  # type: ignore[type-arg]
-    return {
-        "output": ROUTER,
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "state": [],
-        "changedPropIds": ["_pages_location.search"],
-    }
 
 
 class Signed(HttpUser):
@@ -61,7 +49,7 @@ class Viewer(Signed):
     @task(10)
     def page_with_filters(self) -> None:
         path, search = random.choice(PAGES), random.choice(FILTERS)  # noqa: S311
-        self.client.post("/_dash-update-component", json=router_body(path, search), name=f"page {path}")
+        self.client.post("/_dash-update-component", json=router_body(ROUTER, path, search), name=f"page {path}")
 
     @task(1)
     def export(self) -> None:

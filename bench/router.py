@@ -7,6 +7,20 @@ from collections.abc import Callable
 from typing import Any
 
 
+def router_body(router: str, path: str, search: str) -> dict[str, Any]:
+    """The request body Dash's page router sends when the location (path, query string) changes."""
+    return {
+        "output": router,
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "state": [],
+        "changedPropIds": ["_pages_location.search"],
+    }
+
+
 def page_router(server: Any, username: str) -> Callable[[str, str], float]:
     """A function that renders the page at (path, query string) for ``username`` and returns the milliseconds."""
     client = server.test_client()
@@ -16,11 +30,7 @@ def page_router(server: Any, username: str) -> Callable[[str, str], float]:
     router = next(d["output"] for d in dependencies if "_pages_content" in d["output"])
 
     def call(path: str, search: str) -> float:
-        body = {"output": router, "outputs": [{"id": "_pages_content", "property": "children"},
-                {"id": "_pages_store", "property": "data"}],
-                "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                           {"id": "_pages_location", "property": "search", "value": search}],
-                "state": [], "changedPropIds": ["_pages_location.search"]}  # fmt: skip
+        body = router_body(router, path, search)
         start = time.perf_counter()
         response = client.post("/_dash-update-component", json=body, headers={"Origin": "http://localhost"})
         assert response.status_code == 200, response.status_code
