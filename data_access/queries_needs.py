@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
+from data_access.activity_index import ActivityIndex
 from data_access.contract import LEARNING_NEEDS, OTHER_AREA
 from data_access.filters import Filters, apply_people_filters, in_period
 from data_access.schema import Entity, LearningActivity, LearningNeed
@@ -97,17 +98,25 @@ def needs_by_cycle(conn: Connection, filters: Filters) -> pd.DataFrame:
     return frame.sort_values(["cycle", "learning_need"]).reset_index(drop=True)
 
 
-def need_gap(conn: Connection, filters: Filters) -> pd.DataFrame:
+def need_gap(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """need_share in the LNA minus the need's share of completions in the period, sorted by gap."""
     needs = needs_by_need(conn, filters)[["cycle", "area", "learning_need", "respondents", "need_share"]]
-    a = LearningActivity
-    completed = and_(a.status == "completed", in_period(a.completed_on, filters), a.learning_need.is_not(None))
-    query = apply_people_filters(select(a.learning_need, func.count()).where(completed), a, filters)
-    if filters.platform:
-        query = query.where(a.platform == filters.platform)
-    done = pd.DataFrame(conn.execute(query.group_by(a.learning_need)).all(), columns=["learning_need", "completions"])
+    if index is not None and index.covers(filters):
+        done = index.completions_by_need(filters)
+    else:
+        done = completions_by_need(conn, filters)
     total = done["completions"].sum()
     frame = needs.merge(done, on="learning_need", how="left").fillna({"completions": 0})
     frame["completion_share"] = frame["completions"] / total if total else pd.NA
     frame["need_gap"] = frame["need_share"] - frame["completion_share"]
     return frame.sort_values("need_gap", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def completions_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:
+    """Completions in the period per learning need (rows without one left out), by SQL."""
+    a = LearningActivity
+    completed = and_(a.status == "completed", in_period(a.completed_on, filters), a.learning_need.is_not(None))
+    query = apply_people_filters(select(a.learning_need, func.count()).where(completed), a, filters)
+    if filters.platform:
+        query = query.where(a.platform == filters.platform)
+    return pd.DataFrame(conn.execute(query.group_by(a.learning_need)).all(), columns=["learning_need", "completions"])

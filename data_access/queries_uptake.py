@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
+from data_access.activity_index import ActivityIndex
 from data_access.filters import Filters, apply_people_filters, in_period
 from data_access.schema import DutyStation, Entity, Headcount, LearningActivity
 
@@ -75,23 +76,39 @@ def headcount_total(conn: Connection, filters: Filters, as_of: Any) -> int:
     return int(conn.execute(apply_people_filters(query, Headcount, filters)).scalar() or 0)
 
 
-def uptake_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
-    """learners, completers, activities, completions, headcount and reach_rate per ``dimension`` value."""
+def activity_counts(conn: Connection, filters: Filters, dimension: str | None) -> pd.DataFrame:
+    """learners, completers, activities and completions per ``dimension`` value (None: one row), by SQL."""
     completed = _completed(filters)
-    column = _location() if dimension == "location" else getattr(A, DIMENSIONS[dimension])
-    query = select(
-        column.label(dimension),
+    counts = [
         func.count(distinct(A.learner_id)).label("learners"),
         func.count(distinct(case((completed, A.learner_id)))).label("completers"),
         func.count().label("activities"),
         func.count(case((completed, 1))).label("completions"),
-    )
+    ]
+    names = ["learners", "completers", "activities", "completions"]
+    if dimension is None:
+        return pd.DataFrame([conn.execute(_activity_scope(select(*counts), filters)).one()], columns=names)
+    column = _location() if dimension == "location" else getattr(A, DIMENSIONS[dimension])
+    query = select(column.label(dimension), *counts)
     if dimension == "location":
         query = query.join(DutyStation, DutyStation.duty_station_code == A.duty_station_code)
     query = _activity_scope(query, filters).group_by(column)
-    frame = pd.DataFrame(
-        conn.execute(query).all(), columns=[dimension, "learners", "completers", "activities", "completions"]
-    )
+    return pd.DataFrame(conn.execute(query).all(), columns=[dimension, *names])
+
+
+def _counts(conn: Connection, filters: Filters, dimension: str | None, index: ActivityIndex | None) -> pd.DataFrame:
+    if index is not None and index.covers(filters):
+        return index.uptake_by(filters, dimension)
+    return activity_counts(conn, filters, dimension)
+
+
+def uptake_by(conn: Connection, filters: Filters, dimension: str, index: ActivityIndex | None = None) -> pd.DataFrame:
+    """learners, completers, activities, completions, headcount and reach_rate per ``dimension`` value.
+
+    With ``index`` (the summaries of the same data version) the activity counts come from it when it
+    covers the period; the result is the same either way.
+    """
+    frame = _counts(conn, filters, dimension, index)
     staff = headcount_by(conn, filters, dimension)
     if dimension == "platform":
         frame["headcount"] = int(staff["headcount"].iloc[0])
@@ -103,33 +120,23 @@ def uptake_by(conn: Connection, filters: Filters, dimension: str) -> pd.DataFram
     return frame.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def uptake_total(conn: Connection, filters: Filters) -> pd.DataFrame:
+def uptake_total(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    completed = _completed(filters)
-    query = _activity_scope(
-        select(
-            func.count(distinct(A.learner_id)),
-            func.count(distinct(case((completed, A.learner_id)))),
-            func.count(),
-            func.count(case((completed, 1))),
-        ),
-        filters,
-    )
-    frame = pd.DataFrame([conn.execute(query).one()], columns=["learners", "completers", "activities", "completions"])
+    frame = _counts(conn, filters, None, index)
     as_of = latest_snapshot(conn, filters)
     frame["headcount"] = 0 if as_of is None else headcount_total(conn, filters, as_of)
     frame["reach_rate"] = frame["learners"] / frame["headcount"].where(frame["headcount"] > 0)
     return frame
 
 
-def uptake_by_entity(conn: Connection, filters: Filters) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "entity")
+def uptake_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "entity", index)
     names = pd.DataFrame(conn.execute(select(Entity.entity_code, Entity.entity_name)).all(), columns=["entity", "name"])
     return names.merge(frame, on="entity", how="right")[["entity", "name", *frame.columns[1:]]]
 
 
-def uptake_by_duty_station(conn: Connection, filters: Filters) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "duty_station")
+def uptake_by_duty_station(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "duty_station", index)
     places = pd.DataFrame(
         conn.execute(
             select(
@@ -147,30 +154,41 @@ def uptake_by_duty_station(conn: Connection, filters: Filters) -> pd.DataFrame:
     ]
 
 
-def uptake_by_platform(conn: Connection, filters: Filters) -> pd.DataFrame:
-    return uptake_by(conn, filters, "platform")
+def uptake_by_platform(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    return uptake_by(conn, filters, "platform", index)
 
 
-def uptake_by_location(conn: Connection, filters: Filters) -> pd.DataFrame:
-    return uptake_by(conn, filters, "location").sort_values("location").reset_index(drop=True)
+def uptake_by_location(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    return uptake_by(conn, filters, "location", index).sort_values("location").reset_index(drop=True)
 
 
-def uptake_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
+def uptake_by_month(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """Per month and platform: distinct learners enrolling, and completions."""
+    if index is not None and index.covers(filters):
+        left, right = index.enrolling_by_month(filters), index.completions_by_month(filters)
+    else:
+        left, right = _enrolling_by_month(conn, filters), _completions_by_month(conn, filters)
+    frame = left.merge(right, on=["month", "platform"], how="outer").fillna(0)
+    return frame.sort_values(["month", "platform"]).reset_index(drop=True)
+
+
+def _enrolling_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
     enrolled_month = month_of(conn, A.enrolled_on)
     enrolling = select(
         enrolled_month.label("month"), A.platform, func.count(distinct(A.learner_id)).label("learners_enrolling")
     ).where(in_period(A.enrolled_on, filters))
     enrolling = apply_people_filters(enrolling, A, filters).group_by(enrolled_month, A.platform)
+    if filters.platform:
+        enrolling = enrolling.where(A.platform == filters.platform)
+    return pd.DataFrame(conn.execute(enrolling).all(), columns=["month", "platform", "learners_enrolling"])
+
+
+def _completions_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
     completed_month = month_of(conn, A.completed_on)
     completing = select(completed_month.label("month"), A.platform, func.count().label("completions")).where(
         _completed(filters)
     )
     completing = apply_people_filters(completing, A, filters).group_by(completed_month, A.platform)
     if filters.platform:
-        enrolling = enrolling.where(A.platform == filters.platform)
         completing = completing.where(A.platform == filters.platform)
-    left = pd.DataFrame(conn.execute(enrolling).all(), columns=["month", "platform", "learners_enrolling"])
-    right = pd.DataFrame(conn.execute(completing).all(), columns=["month", "platform", "completions"])
-    frame = left.merge(right, on=["month", "platform"], how="outer").fillna(0)
-    return frame.sort_values(["month", "platform"]).reset_index(drop=True)
+    return pd.DataFrame(conn.execute(completing).all(), columns=["month", "platform", "completions"])

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
+from data_access.activity_index import ActivityIndex
 from data_access.contract import ALL_SCOPE
 from data_access.filters import Filters
 from data_access.queries_programmes import programme_outcomes
@@ -42,7 +43,7 @@ def target_year(conn: Connection, filters: Filters) -> int:
     return latest.year if latest else dt.date.today().year
 
 
-def kpi_actuals(conn: Connection, filters: Filters) -> pd.DataFrame:
+def kpi_actuals(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """One row of every measurable KPI for the target year (activity in that year, cohorts named by it)."""
     year = target_year(conn, filters)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -51,7 +52,7 @@ def kpi_actuals(conn: Connection, filters: Filters) -> pd.DataFrame:
         date_from=max(start, filters.date_from) if filters.date_from else start,
         date_to=min(end, filters.date_to) if filters.date_to else end,
     )
-    uptake = uptake_total(conn, period)
+    uptake = uptake_total(conn, period, index)
     programmes = programme_outcomes(conn, filters, by_cohort=False, overall=True, cohort_year=year)
     frame = pd.concat([uptake, programmes.drop(columns=["cohorts"])], axis=1)
     frame.insert(0, "year", year)

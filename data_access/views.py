@@ -13,9 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Engine, func, select
 
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
+from data_access.activity_index import INDEX_READS, ActivityIndex, IndexShelf
 from data_access.cache import DataVersions, DecodedTables, Store, cache_key, data_versions
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
@@ -45,7 +46,8 @@ class View:
     """A named table behind a figure: its query, its key columns, and what is a count of people."""
 
     title: str
-    query: Callable[[Connection, Filters], pd.DataFrame]
+    #: ``query(conn, filters)``, or ``query(conn, filters, index)`` when ``indexed``.
+    query: Callable[..., pd.DataFrame]
     keys: tuple[str, ...]
     counts: tuple[str, ...]
     rates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -55,6 +57,8 @@ class View:
     dimensions: tuple[str, ...] = PEOPLE_DIMENSIONS
     #: The upload kinds its query reads: a batch of any other kind leaves its cached tables valid.
     reads: tuple[str, ...] = ("learning_activity", "headcount", "entities", "duty_stations")
+    #: Whether its query can take its activity counts from the summaries (``activity_index``).
+    indexed: bool = True
 
 
 VIEWS: dict[str, View] = {
@@ -118,6 +122,7 @@ VIEWS: dict[str, View] = {
         {"need_share": ("respondents",), "high_priority_share": ("respondents", "high_priority_respondents")},
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        indexed=False,
     ),
     "needs_by_priority": View(
         "Priority of learning needs per area",
@@ -128,6 +133,7 @@ VIEWS: dict[str, View] = {
         groups=("area",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        indexed=False,
     ),
     "needs_by_entity": View(
         "Learning needs per entity",
@@ -138,6 +144,7 @@ VIEWS: dict[str, View] = {
         groups=("entity",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        indexed=False,
     ),
     "needs_by_cycle": View(
         "Learning needs per LNA cycle",
@@ -148,6 +155,7 @@ VIEWS: dict[str, View] = {
         groups=("cycle",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        indexed=False,
     ),
     "need_gap": View(
         "Needs against uptake: need share minus share of completions",
@@ -170,6 +178,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
+        indexed=False,
     ),
     "programme_total": View(
         "Leadership programme outcomes, all programmes",
@@ -180,6 +189,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
+        indexed=False,
     ),
     "programme_cohorts": View(
         "Leadership programme outcomes per cohort",
@@ -190,6 +200,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
+        indexed=False,
     ),
     "workforce_baseline": View(
         "Workforce baseline from headcount",
@@ -204,6 +215,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=("headcount", "duty_stations"),
+        indexed=False,
     ),
 }
 
@@ -240,9 +252,17 @@ def run_view(
     return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
 
 
-def _raw_view(engine: Engine, name: str, filters: Filters) -> pd.DataFrame:
+def _raw_view(engine: Engine, name: str, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    view = VIEWS[name]
     with engine.connect() as conn:
-        return VIEWS[name].query(conn, filters)
+        if view.indexed and index is not None:
+            return view.query(conn, filters, index)
+        return view.query(conn, filters)
+
+
+@functools.cache
+def _shelf(engine: Engine) -> IndexShelf:
+    return IndexShelf(engine)
 
 
 @functools.cache
@@ -276,7 +296,9 @@ def cached_view(
 
     def raw(view_name: str, slice_: Filters) -> pd.DataFrame:
         key = cache_key("raw", view_name, json.dumps(slice_.to_query(), sort_keys=True), version)
-        return _through_cache(store, key, lambda: _raw_view(engine, view_name, slice_))
+        return _through_cache(
+            store, key, lambda: _raw_view(engine, view_name, slice_, _shelf(engine).get(versions.of(INDEX_READS)))
+        )
 
     key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
     return _through_cache(store, key, lambda: run_view(engine, name, filters, min_cell, raw=raw))
@@ -291,6 +313,7 @@ def warm_views(engine: Engine, store: Store, min_cell: int, *, slices: bool = Tr
     data changes again meanwhile, since those entries could no longer be asked for.
     """
     versions = data_versions(engine)
+    _shelf(engine).build(versions.of(INDEX_READS))
     options = cached_options(engine, store, versions)
     warmed = 0
     for filters in [Filters(), *(first_clicks(engine, options) if slices else [])]:
