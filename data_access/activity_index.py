@@ -17,6 +17,7 @@ version, in the background after a commit, and held in each process's memory.
 from __future__ import annotations
 
 import calendar
+import datetime as dt
 import logging
 import threading
 from collections.abc import Iterable
@@ -98,6 +99,11 @@ class ActivityIndex:
         for table in (self.personas, self.by_month, self.totals, self.completed):
             arrays += list(table.values())
         return sum(a.nbytes for a in arrays)
+
+    def latest_enrolment(self) -> dt.date:
+        """The first day of the latest month anyone enrolled in."""
+        number = self.first_month + int(self.by_month["enrolled"][-1])
+        return dt.date(number // 12, number % 12 + 1, 1)
 
     def covers(self, filters: Filters) -> bool:
         """Whether the period is whole calendar months (or open), which the summaries answer exactly."""

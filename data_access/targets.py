@@ -35,17 +35,19 @@ MEASURED = {
 }
 
 
-def target_year(conn: Connection, filters: Filters) -> int:
+def target_year(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> int:
     """The year the targets are read for: the period end's, else the latest year with activity."""
     if filters.date_to:
         return filters.date_to.year
+    if index is not None:
+        return index.latest_enrolment().year
     latest = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()
     return latest.year if latest else dt.date.today().year
 
 
 def kpi_actuals(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """One row of every measurable KPI for the target year (activity in that year, cohorts named by it)."""
-    year = target_year(conn, filters)
+    year = target_year(conn, filters, index)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     period = replace(
         filters,
