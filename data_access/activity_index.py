@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import io
+import json
 import logging
 import threading
 from collections.abc import Iterable
@@ -27,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, case, select
 
-from data_access.cache import MemoryStore, data_versions
+from data_access.cache import MemoryStore, Store, cache_key, data_versions
 from data_access.filters import Filters
 from data_access.schema import DutyStation, LearningActivity
 
@@ -99,6 +101,31 @@ class ActivityIndex:
         for table in (self.personas, self.by_month, self.totals, self.completed):
             arrays += list(table.values())
         return sum(a.nbytes for a in arrays)
+
+    def to_bytes(self) -> bytes:
+        """The summaries as one ``.npz`` (arrays, and their labels as JSON; no pickle), for a shared cache."""
+        arrays = {name: getattr(self, name) for name in ("movers", "active", "enrolling", "completing", "headquarters")}
+        for table in ("personas", "by_month", "totals", "completed"):
+            arrays |= {f"{table}.{column}": values for column, values in getattr(self, table).items()}
+        meta = {"first_month": self.first_month, "lags": self.lags,
+                "labels": {column: [None if v is None else str(v) for v in values]
+                           for column, values in self.labels.items()}}  # fmt: skip
+        arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, value: bytes) -> ActivityIndex:
+        with np.load(io.BytesIO(value), allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        meta = json.loads(arrays.pop("meta").tobytes())
+        tables: dict[str, dict[str, np.ndarray]] = {"personas": {}, "by_month": {}, "totals": {}, "completed": {}}
+        for name in [n for n in arrays if "." in n]:
+            table, column = name.split(".", 1)
+            tables[table][column] = arrays.pop(name)
+        labels = {column: np.array(values, dtype=object) for column, values in meta["labels"].items()}
+        return cls(first_month=meta["first_month"], lags=tuple(meta["lags"]), labels=labels, **arrays, **tables)
 
     def latest_enrolment(self) -> dt.date:
         """The first day of the latest month anyone enrolled in."""
@@ -414,9 +441,11 @@ INDEX_READS = ("learning_activity", "duty_stations")
 class IndexShelf:
     """One process's summaries of the latest data versions, built once per version.
 
-    ``get`` never waits: when the version asked for is not built yet, it starts building it in a
-    background thread and returns None, so that request (and any until the build ends) uses SQL.
-    A build whose data changed while it read is thrown away, never filed under the wrong version.
+    ``get`` never waits: when the version asked for is not here yet, a background thread fetches it
+    from the shared cache (Redis), or builds it, and ``get`` returns None, so that request (and any
+    until the thread ends) uses SQL. A build is put in the shared cache, so with several workers one
+    builds and the others read. A build whose data changed while it read is thrown away, never filed
+    under the wrong version.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -425,26 +454,35 @@ class IndexShelf:
         self.building: set[str] = set()
         self.lock = threading.Lock()
 
-    def get(self, version: str) -> ActivityIndex | None:
+    def get(self, version: str, store: Store | None = None) -> ActivityIndex | None:
         found = self.built.get(version)
         if found is None:
             with self.lock:
                 if version in self.building:
                     return None
                 self.building.add(version)
-            threading.Thread(target=self.build, args=(version,), name="activity-index", daemon=True).start()
+            threading.Thread(target=self.build, args=(version, store), name="activity-index", daemon=True).start()
         return found or None
 
-    def build(self, version: str) -> ActivityIndex | None:
-        """Build the summaries for ``version`` now (the commit's warm-up does), unless already built."""
+    def build(self, version: str, store: Store | None = None) -> ActivityIndex | None:
+        """The summaries for ``version``, now: from this process, the shared cache, or built (and shared)."""
         found = self.built.get(version)
         if found is not None:
             return found or None
+        shared = store if getattr(store, "shared", False) else None
+        key = cache_key("activity-index", version)
         try:
-            with self.engine.connect() as conn:
-                index = build_index(conn)
-            if data_versions(self.engine).of(INDEX_READS) == version:
-                self.built.set(version, index or False)
+            value = shared.get(key) if shared else None
+            if value is not None:
+                index: ActivityIndex | None = ActivityIndex.from_bytes(value)
+            else:
+                with self.engine.connect() as conn:
+                    index = build_index(conn)
+                if data_versions(self.engine).of(INDEX_READS) != version:
+                    return index
+                if shared and index is not None:
+                    shared.set(key, index.to_bytes())
+            self.built.set(version, index or False)
             return index
         except Exception:  # only slower pages: the queries fall back to SQL
             log.exception("building the activity summaries failed")

@@ -49,6 +49,8 @@ class Store(Protocol):
 class MemoryStore(Generic[V]):
     """A per-process LRU of at most ``capacity`` entries (bytes as a ``Store``; any value for other uses)."""
 
+    shared = False  # other processes cannot read it
+
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
         self.entries: OrderedDict[str, V] = OrderedDict()
@@ -71,6 +73,8 @@ class MemoryStore(Generic[V]):
 
 class RedisStore:
     """Entries shared by every worker, expiring after a day (old data versions just age out)."""
+
+    shared = True
 
     def __init__(self, url: str) -> None:
         import redis

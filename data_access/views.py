@@ -297,7 +297,9 @@ def cached_view(
     def raw(view_name: str, slice_: Filters) -> pd.DataFrame:
         key = cache_key("raw", view_name, json.dumps(slice_.to_query(), sort_keys=True), version)
         return _through_cache(
-            store, key, lambda: _raw_view(engine, view_name, slice_, _shelf(engine).get(versions.of(INDEX_READS)))
+            store,
+            key,
+            lambda: _raw_view(engine, view_name, slice_, _shelf(engine).get(versions.of(INDEX_READS), store)),
         )
 
     key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
@@ -313,7 +315,7 @@ def warm_views(engine: Engine, store: Store, min_cell: int, *, slices: bool = Tr
     data changes again meanwhile, since those entries could no longer be asked for.
     """
     versions = data_versions(engine)
-    _shelf(engine).build(versions.of(INDEX_READS))
+    _shelf(engine).build(versions.of(INDEX_READS), store)
     options = cached_options(engine, store, versions)
     warmed = 0
     for filters in [Filters(), *(first_clicks(engine, options) if slices else [])]:

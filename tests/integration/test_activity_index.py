@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access.activity_index import INDEX_READS, IndexShelf, build_index
-from data_access.cache import data_versions
+from data_access import activity_index
+from data_access.activity_index import INDEX_READS, ActivityIndex, IndexShelf, build_index
+from data_access.cache import cache_key, data_versions
 from data_access.filters import Filters
 from data_access.views import VIEWS
 from tests.helpers import activity, load, load_reference, to_csv
+from tests.integration.test_cache import redis_or_skip
 
 PLACES = [("DMSPC", "US-NEWYORK"), ("OHR", "CI-ABIDJAN"), ("MONUSCO", "CD-GOMA"), ("DMSPC", "CD-GOMA")]
 PLATFORMS = ["LinkedIn Learning", "Coursera", "Blue Line"]
@@ -133,3 +135,27 @@ def test_shelf_builds_in_the_background_and_files_by_version(varied):
     assert shelf.get(version) is not None
     assert shelf.build("an older version") is not None
     assert shelf.built.get("an older version") is None  # its data is not that version's: not kept
+
+
+def test_summaries_survive_the_trip_through_a_shared_cache(varied):
+    with varied.connect() as conn:
+        index = build_index(conn)
+        copy = ActivityIndex.from_bytes(index.to_bytes())
+        for filters in (Filters(), Filters(duty_station="CD-GOMA", date_from=dt.date(2023, 3, 1))):
+            for name in INDEXED:
+                same(VIEWS[name].query(conn, filters, index), VIEWS[name].query(conn, filters, copy))
+
+
+def test_one_worker_builds_and_the_others_read_it_from_redis(varied, monkeypatch):
+    store = redis_or_skip()
+    version = data_versions(varied).of(INDEX_READS)
+    store.client.delete(cache_key("activity-index", version))
+    assert IndexShelf(varied).build(version, store) is not None
+
+    def no_build(conn):  # noqa: ANN001, ANN202 - another worker must not read the table again
+        raise AssertionError("built again instead of reading the shared summaries")
+
+    monkeypatch.setattr(activity_index, "build_index", no_build)
+    other_worker = IndexShelf(varied)
+    assert other_worker.build(version, store) is not None
+    assert other_worker.built.get(version) is not None
