@@ -95,7 +95,9 @@ class DecodedTables:
     and the Parquet decoding. Callers get a copy-on-write copy, so changing one never changes the entry.
     """
 
-    def __init__(self, store: Store, capacity: int = 256) -> None:
+    #: Enough for what a commit's warm-up computes (about 25 tables for each of about 80 slices), so the
+    #: first visit of a warmed slice needs no decoding either.
+    def __init__(self, store: Store, capacity: int = 2048) -> None:
         self.store = store
         self.frames: MemoryStore[pd.DataFrame] = MemoryStore(capacity)
 
