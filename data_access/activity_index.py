@@ -24,14 +24,15 @@ import logging
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, case, select
+from sqlalchemy import Connection, Engine, and_, case, or_, select
 
 from data_access.cache import MemoryStore, Store, cache_key, data_versions
 from data_access.filters import Filters
-from data_access.schema import DutyStation, LearningActivity
+from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity, UploadBatch
 
 log = logging.getLogger(__name__)
 
@@ -333,80 +334,194 @@ def build_index(conn: Connection) -> ActivityIndex | None:
 
     None when the table is empty or a people column has more values than a persona number holds.
     """
-    from data_access.queries_uptake import month_of  # queries_uptake imports this module
-
-    a = LearningActivity
-    names = ["learner", *PEOPLE.values(), "platform", "enrolled", "completed", "done", "need"]
-    query = select(
-        a.learner_id, *(getattr(a, c) for c in PEOPLE.values()), a.platform, month_of(conn, a.enrolled_on),
-        month_of(conn, a.completed_on), case((a.status == "completed", 1), else_=0), a.learning_need,
-    )  # fmt: skip
-    vocab = {name: _Vocabulary() for name in ["learner", *PEOPLE.values(), "platform", "month", "need", "persona"]}
-    events, counts = [], []
+    reader = _Reader()
     try:
-        for chunk in conn.execution_options(yield_per=CHUNK_ROWS).execute(query).partitions():
-            raw = dict(zip(names, (np.array(values, dtype=object) for values in zip(*chunk, strict=True)), strict=True))
-            codes = {name: vocab[name].encode(raw[name]) for name in ["learner", *PEOPLE.values(), "platform", "need"]}
-            codes["enrolled"] = vocab["month"].encode(raw["enrolled"])
-            codes["completed"] = vocab["month"].encode(raw["completed"])
-            codes["done"] = raw["done"].astype(bool)
-            codes["persona"] = vocab["persona"].encode(_persona_numbers(codes, vocab))
-            events.append({k: codes[k] for k in ("persona", "platform", "enrolled", "completed", "done")})
-            frame = pd.DataFrame({k: codes[k] for k in _COUNT_KEYS} | {"activities": 1, "completions": codes["done"]})
-            counts.append(frame.groupby(_COUNT_KEYS, sort=False)[["activities", "completions"]].sum())
+        reader.read(conn)
     except TooManyValues:
         return None
-    if not events:
+    if not reader.events:
         return None
-    months = np.array([_month_number(label) for label in vocab["month"].labels()], dtype=np.int64)
-    first, span = int(months.min()), int(months.max() - months.min() + 1)
-    relabel = np.append(months - first, -1)  # code -1 (no completion date) stays -1
-
-    table = pd.concat(counts).groupby(level=_COUNT_KEYS, sort=False).sum().reset_index()
-    table["enrolled"], table["completed"] = relabel[table["enrolled"]], relabel[table["completed"]]
-    table["completions"] = table["completions"].where(table["completed"] >= 0, 0)
-    lag = (table["completed"] - table["enrolled"])[table["completed"] >= 0]
-    by_month = _columns(table.sort_values("enrolled", kind="stable"))
-    totals = _columns(table.groupby(_TOTAL_KEYS, sort=False)[["activities", "completions"]].sum().reset_index())
-    completions = table[table["completions"] > 0].groupby([*_TOTAL_KEYS, "completed"], sort=False)["completions"].sum()
-
-    keys = vocab["persona"].labels().astype(np.int64)
-    personas: dict[str, np.ndarray] = {}
-    for column in reversed(_PERSONA_BITS):
-        personas[column] = keys & ((1 << _PERSONA_BITS[column]) - 1)
-        keys = keys >> _PERSONA_BITS[column]
-    personas["learner"] = keys
-    per_learner = np.bincount(personas["learner"])
-
-    shape = (span, len(vocab["platform"].codes), len(keys))
+    events, table = reader.events_and_counts()
+    first, last = int(table["enrolled"].min()), int(max(table["enrolled"].max(), table["completed"].max()))
+    shape = (last - first + 1, len(reader.vocab["platform"].codes), len(reader.vocab["persona"].codes))
     bits = {name: np.zeros(shape, dtype=bool) for name in ("active", "enrolling", "completing")}
-    for event in events:
-        persona, platform = event["persona"], event["platform"]
-        enrolled, completed = relabel[event["enrolled"]], relabel[event["completed"]]
-        bits["enrolling"][enrolled, platform, persona] = True
-        bits["active"][enrolled, platform, persona] = True
-        dated = completed >= 0
-        bits["active"][completed[dated], platform[dated], persona[dated]] = True
-        done = dated & event["done"]
-        bits["completing"][completed[done], platform[done], persona[done]] = True
+    _set_bits(bits, events, first, None)
+    return reader.assemble(conn, first, bits, table)
 
-    stations = vocab["duty_station_code"].labels()
-    flags = dict(conn.execute(select(DutyStation.duty_station_code, DutyStation.is_headquarters)).all())
-    headquarters = np.array([int(flags[s] is True) if s in flags else -1 for s in stations] + [-1], np.int64)
-    return ActivityIndex(
-        first_month=first,
-        labels={c: vocab[c].labels() for c in [*PEOPLE.values(), "platform", "need"]},
-        personas=personas,
-        movers=np.packbits(per_learner[personas["learner"]] > 1),
-        active=np.packbits(bits["active"], axis=-1),
-        enrolling=np.packbits(bits["enrolling"], axis=-1),
-        completing=np.packbits(bits["completing"], axis=-1),
-        by_month=by_month,
-        totals=totals,
-        completed=_columns(completions.reset_index()),
-        lags=(int(lag.min()), int(lag.max())) if len(lag) else (0, 0),
-        headquarters=headquarters,
-    )
+
+def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> ActivityIndex | None:
+    """``old`` with the given months (numbers: year * 12 + month - 1) read again from the table.
+
+    What a batch changes is confined to the months of the rows it added or replaced, so reading
+    those months again gives the same summaries as a full build, at a fraction of its cost.
+    """
+    reader = _Reader(old)
+    try:
+        reader.read(conn, months)
+    except TooManyValues:
+        return None
+    events, fresh = reader.events_and_counts()
+    kept = pd.DataFrame(old.by_month).astype({c: np.int64 for c in old.by_month})
+    for column in ("enrolled", "completed"):
+        kept[column] = np.where(kept[column] >= 0, kept[column] + old.first_month, -1)
+    touched = np.array(sorted(months), dtype=np.int64)
+    kept = kept[~(np.isin(kept["enrolled"], touched) | np.isin(kept["completed"], touched))]
+    table = pd.concat([kept, fresh], ignore_index=True)
+    if table.empty:
+        return None
+    first = int(min(table["enrolled"].min(), old.first_month))
+    last = int(max(table["enrolled"].max(), table["completed"].max(), old.first_month + old.months - 1))
+    shape = (last - first + 1, len(reader.vocab["platform"].codes), len(reader.vocab["persona"].codes))
+    bits = {}
+    for name in ("active", "enrolling", "completing"):
+        before = np.unpackbits(getattr(old, name), axis=-1, count=len(old.personas["learner"])).astype(bool)
+        bits[name] = np.zeros(shape, dtype=bool)
+        offset = old.first_month - first
+        bits[name][offset : offset + old.months, : before.shape[1], : before.shape[2]] = before
+        bits[name][[m - first for m in months if first <= m <= last]] = False
+    _set_bits(bits, events, first, months)
+    return reader.assemble(conn, first, bits, table)
+
+
+def touched_months(conn: Connection, batches: list[int]) -> set[int]:
+    """The months (numbers) of the rows these batches added or replaced: what they can have changed."""
+    from data_access.queries_uptake import month_of  # queries_uptake imports this module
+
+    a, history = LearningActivity, HISTORY_TABLES["learning_activity"].c
+    months: set[int] = set()
+    for dates, batch in (((a.enrolled_on, a.completed_on), a.batch_id),
+                         ((history.enrolled_on, history.completed_on), history.replaced_by_batch)):  # fmt: skip
+        for column in dates:
+            query = select(month_of(conn, column)).where(batch.in_(batches), column.is_not(None)).distinct()
+            months |= {_month_number(label) for label in conn.execute(query).scalars()}
+    return months
+
+
+def _set_bits(bits: dict[str, np.ndarray], events: dict[str, np.ndarray], first: int, only: set[int] | None) -> None:
+    """Mark each event's persona in its months (all months, or ``only`` those)."""
+    persona, platform = events["persona"], events["platform"]
+    enrolled, completed = events["enrolled"], events["completed"]
+    allowed = np.ones(len(persona), dtype=bool) if only is None else np.isin(enrolled, list(only))
+    bits["enrolling"][enrolled[allowed] - first, platform[allowed], persona[allowed]] = True
+    bits["active"][enrolled[allowed] - first, platform[allowed], persona[allowed]] = True
+    dated = completed >= 0
+    if only is not None:
+        dated &= np.isin(completed, list(only))
+    bits["active"][completed[dated] - first, platform[dated], persona[dated]] = True
+    done = dated & events["done"]
+    bits["completing"][completed[done] - first, platform[done], persona[done]] = True
+
+
+class _Reader:
+    """Streams activity rows into codes (continuing ``old``'s codes when given) and per-chunk counts."""
+
+    NAMES = ("learner", *PEOPLE.values(), "platform", "enrolled", "completed", "done", "need")
+
+    def __init__(self, old: ActivityIndex | None = None) -> None:
+        self.vocab = {name: _Vocabulary() for name in ["learner", *PEOPLE.values(), "platform", "need", "persona"]}
+        if old is not None:
+            for column, values in old.labels.items():
+                self.vocab[column].codes = {value: code for code, value in enumerate(values.tolist())}
+            keys = old.personas["learner"].astype(np.int64)
+            for column, width in _PERSONA_BITS.items():
+                keys = (keys << width) | old.personas[column]
+            self.vocab["persona"].codes = {key: code for code, key in enumerate(keys.tolist())}
+        self.months: dict[str, int] = {}  # YYYY-MM -> month number
+        self.events: list[dict[str, np.ndarray]] = []
+        self.counts: list[pd.DataFrame] = []
+
+    def read(self, conn: Connection, months: set[int] | None = None) -> None:
+        from data_access.queries_uptake import month_of  # queries_uptake imports this module
+
+        a = LearningActivity
+        query = select(
+            a.learner_id, *(getattr(a, c) for c in PEOPLE.values()), a.platform, month_of(conn, a.enrolled_on),
+            month_of(conn, a.completed_on), case((a.status == "completed", 1), else_=0), a.learning_need,
+        )  # fmt: skip
+        if months is not None:
+            if not months:
+                return
+            query = query.where(or_(_in_months(a.enrolled_on, months), _in_months(a.completed_on, months)))
+        for chunk in conn.execution_options(yield_per=CHUNK_ROWS).execute(query).partitions():
+            self._add(dict(zip(self.NAMES, (np.array(v, dtype=object) for v in zip(*chunk, strict=True)), strict=True)))
+
+    def _add(self, raw: dict[str, np.ndarray]) -> None:
+        codes = {name: self.vocab[name].encode(raw[name]) for name in ["learner", *PEOPLE.values(), "platform", "need"]}
+        for column in ("enrolled", "completed"):
+            local, uniques = pd.factorize(raw[column])  # no date: -1
+            numbers = np.array([self.months.setdefault(u, _month_number(u)) for u in uniques] + [-1], np.int64)
+            codes[column] = numbers[local]
+        codes["done"] = raw["done"].astype(bool)
+        persona = self.vocab["persona"].encode(_persona_numbers(codes, self.vocab))
+        self.events.append(
+            {
+                "persona": persona.astype(np.int32),
+                "platform": codes["platform"].astype(np.int16),
+                "enrolled": codes["enrolled"].astype(np.int32),
+                "completed": codes["completed"].astype(np.int32),
+                "done": codes["done"],
+            }  # fmt: skip
+        )
+        frame = pd.DataFrame({k: codes[k] for k in _COUNT_KEYS} | {"activities": 1, "completions": codes["done"]})
+        self.counts.append(frame.groupby(_COUNT_KEYS, sort=False)[["activities", "completions"]].sum())
+
+    def events_and_counts(self) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+        """All events, and the count table (absolute month numbers; -1: no completion date)."""
+        fields = ("persona", "platform", "enrolled", "completed", "done")
+        events = {k: np.concatenate([e[k] for e in self.events] or [np.zeros(0, np.int64)]) for k in fields}
+        events["done"] = events["done"].astype(bool)
+        if not self.counts:
+            return events, pd.DataFrame(columns=[*_COUNT_KEYS, "activities", "completions"], dtype=np.int64)
+        table = pd.concat(self.counts).groupby(level=_COUNT_KEYS, sort=False).sum().reset_index()
+        table["completions"] = table["completions"].where(table["completed"] >= 0, 0)
+        return events, table.astype(np.int64)
+
+    def assemble(self, conn: Connection, first: int, bits: dict[str, np.ndarray], table: pd.DataFrame) -> ActivityIndex:
+        table = table.copy()
+        for column in ("enrolled", "completed"):
+            table[column] = np.where(table[column] >= 0, table[column] - first, -1)
+        lag = (table["completed"] - table["enrolled"])[table["completed"] >= 0]
+        totals = table.groupby(_TOTAL_KEYS, sort=False)[["activities", "completions"]].sum().reset_index()
+        done = table[table["completions"] > 0].groupby([*_TOTAL_KEYS, "completed"], sort=False)["completions"].sum()
+
+        keys = self.vocab["persona"].labels().astype(np.int64)
+        personas: dict[str, np.ndarray] = {}
+        for column in reversed(_PERSONA_BITS):
+            personas[column] = keys & ((1 << _PERSONA_BITS[column]) - 1)
+            keys = keys >> _PERSONA_BITS[column]
+        personas["learner"] = keys
+        per_learner = np.bincount(personas["learner"])
+        stations = self.vocab["duty_station_code"].labels()
+        flags = dict(conn.execute(select(DutyStation.duty_station_code, DutyStation.is_headquarters)).all())
+        return ActivityIndex(
+            first_month=first,
+            labels={c: self.vocab[c].labels() for c in ["learner", *PEOPLE.values(), "platform", "need"]},
+            personas=personas,
+            movers=np.packbits(per_learner[personas["learner"]] > 1),
+            active=np.packbits(bits["active"], axis=-1),
+            enrolling=np.packbits(bits["enrolling"], axis=-1),
+            completing=np.packbits(bits["completing"], axis=-1),
+            by_month=_columns(table.sort_values("enrolled", kind="stable")),
+            totals=_columns(totals),
+            completed=_columns(done.reset_index()),
+            lags=(int(lag.min()), int(lag.max())) if len(lag) else (0, 0),
+            headquarters=np.array([int(flags[s] is True) if s in flags else -1 for s in stations] + [-1], np.int64),
+        )
+
+
+def _in_months(column: Any, months: set[int]) -> Any:
+    """``column`` falls in one of ``months`` (consecutive months become one range)."""
+    ranges: list[list[int]] = []
+    for month in sorted(months):
+        if ranges and ranges[-1][1] == month - 1:
+            ranges[-1][1] = month
+        else:
+            ranges.append([month, month])
+    return or_(*(and_(column >= _month_start(lo), column < _month_start(hi + 1)) for lo, hi in ranges))
+
+
+def _month_start(number: int) -> dt.date:
+    return dt.date(number // 12, number % 12 + 1, 1)
 
 
 def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -453,6 +568,7 @@ class IndexShelf:
         self.built: MemoryStore[ActivityIndex | bool] = MemoryStore(capacity=2)  # False: nothing to index
         self.building: set[str] = set()
         self.lock = threading.Lock()
+        self.latest: tuple[str, ActivityIndex] | None = None  # the newest built, to update from
 
     def get(self, version: str, store: Store | None = None) -> ActivityIndex | None:
         found = self.built.get(version)
@@ -477,11 +593,13 @@ class IndexShelf:
                 index: ActivityIndex | None = ActivityIndex.from_bytes(value)
             else:
                 with self.engine.connect() as conn:
-                    index = build_index(conn)
+                    index = self._update(conn, version) or build_index(conn)
                 if data_versions(self.engine).of(INDEX_READS) != version:
                     return index
                 if shared and index is not None:
                     shared.set(key, index.to_bytes())
+            if index is not None:
+                self.latest = (version, index)
             self.built.set(version, index or False)
             return index
         except Exception:  # only slower pages: the queries fall back to SQL
@@ -490,3 +608,25 @@ class IndexShelf:
         finally:
             with self.lock:
                 self.building.discard(version)
+
+    def _update(self, conn: Connection, version: str) -> ActivityIndex | None:
+        """The latest summaries brought to ``version`` by reading again only the months that the
+        batches loaded since touched; None when that cannot be done (a rollback since: build anew)."""
+        if self.latest is None:
+            return None
+        before, index = self.latest
+        old, new = _kind_version(before, "learning_activity"), _kind_version(version, "learning_activity")
+        if old[1] != new[1] or new[0] < old[0]:
+            return None
+        query = select(UploadBatch.id).where(
+            UploadBatch.kind == "learning_activity", UploadBatch.id > old[0], UploadBatch.id <= new[0]
+        )
+        batches = list(conn.execute(query).scalars())
+        return update_index(conn, index, touched_months(conn, batches))
+
+
+def _kind_version(version: str, kind: str) -> tuple[int, str]:
+    """(newest batch id, latest rollback) of ``kind`` in a version string from ``DataVersions.of``."""
+    parts = dict(part.split("=", 1) for part in version.split("|") if "=" in part)
+    newest, _, rolled = parts.get(kind, "0:-").partition(":")
+    return (int(newest) if newest.isdigit() else 0), rolled

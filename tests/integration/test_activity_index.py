@@ -159,3 +159,43 @@ def test_one_worker_builds_and_the_others_read_it_from_redis(varied, monkeypatch
     other_worker = IndexShelf(varied)
     assert other_worker.build(version, store) is not None
     assert other_worker.built.get(version) is not None
+
+
+def later_batch() -> list[dict[str, str]]:
+    """Rows that replace earlier ones (moved, completed later, withdrawn), and new months, learners, platform."""
+    earlier = varied_activity()
+    changed = []
+    for n, row in enumerate(earlier[:40]):
+        if n % 3 == 0:
+            row = {**row, "duty_station_code": "CI-ABIDJAN", "entity_code": "OHR"}
+        elif n % 3 == 1:
+            row = {**row, "status": "completed", "completed_on": "2025-03-03"}
+        else:
+            row = {**row, "status": "withdrawn", "completed_on": ""}
+        changed.append(row)
+    new = [
+        activity(9000 + n, learner_id=f"N{n % 7:03d}", course_id=f"NEW{n}", platform="iLearn" if n % 2 else "Coursera",
+                 enrolled_on=f"2025-0{1 + n % 4}-10", completed_on=f"2025-0{2 + n % 4}-01")
+        for n in range(30)
+    ]  # fmt: skip
+    before_the_first = activity(9100, learner_id="L0003", course_id="OLD", enrolled_on="2022-11-30",
+                                completed_on="2023-01-02")  # fmt: skip
+    return [*changed, *new, before_the_first]
+
+
+def test_a_later_batch_updates_the_summaries_by_the_months_it_touched(varied, monkeypatch):
+    shelf = IndexShelf(varied)
+    assert shelf.build(data_versions(varied).of(INDEX_READS)) is not None
+    assert load(varied, "learning_activity", to_csv(later_batch()), "later.csv").status == "loaded"
+    version = data_versions(varied).of(INDEX_READS)
+    reread: list[set[int]] = []
+    update = activity_index.update_index
+    monkeypatch.setattr(activity_index, "build_index", lambda conn: pytest.fail("built from scratch"))
+    monkeypatch.setattr(activity_index, "update_index", lambda c, old, m: reread.append(m) or update(c, old, m))
+    index = shelf.build(version)
+    assert reread and len(reread[0]) < index.months  # only some months were read again
+    with varied.connect() as conn:
+        for (start, end), base in itertools.product(PERIODS, SLICES):
+            filters = Filters(**{**base.__dict__, "date_from": start, "date_to": end})
+            for name in INDEXED:
+                same(VIEWS[name].query(conn, filters), VIEWS[name].query(conn, filters, index))
