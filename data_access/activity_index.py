@@ -40,7 +40,9 @@ log = logging.getLogger(__name__)
 PEOPLE = {"entity": "entity_code", "duty_station": "duty_station_code", "staff_category": "staff_category",
           "gender": "gender"}  # fmt: skip
 #: Rows read per round trip while building (bounds the build's memory).
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
+#: Per-chunk counts are merged whenever they hold more rows than this.
+COMPACT_ROWS = 2_000_000
 _TOTAL_KEYS = [*PEOPLE.values(), "platform", "need"]
 _COUNT_KEYS = [*_TOTAL_KEYS, "enrolled", "completed"]
 
@@ -462,8 +464,11 @@ class _Reader:
                 "done": codes["done"],
             }  # fmt: skip
         )
-        frame = pd.DataFrame({k: codes[k] for k in _COUNT_KEYS} | {"activities": 1, "completions": codes["done"]})
+        keys = {k: codes[k].astype(np.int32) for k in _COUNT_KEYS}
+        frame = pd.DataFrame(keys | {"activities": 1, "completions": codes["done"].astype(np.int64)})
         self.counts.append(frame.groupby(_COUNT_KEYS, sort=False)[["activities", "completions"]].sum())
+        if sum(len(c) for c in self.counts) > COMPACT_ROWS:  # bounds the build's memory
+            self.counts = [pd.concat(self.counts).groupby(level=_COUNT_KEYS, sort=False).sum()]
 
     def events_and_counts(self) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
         """All events, and the count table (absolute month numbers; -1: no completion date)."""
