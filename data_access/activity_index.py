@@ -10,8 +10,9 @@ personas of its slice and counts distinct learners (a learner who moved has seve
 those few are counted by learner, not by persona).
 
 The summaries answer whole calendar months, which is what the filter bar sends; a period that
-starts or ends mid-month goes to SQL. They are built from one streamed read of the table per data
-version, in the background after a commit, and held in each process's memory.
+starts or ends mid-month goes to SQL. They are built from one streamed read of the table, in the
+background after a commit, and held in each process's memory (and in Redis, for the other workers).
+After a load only the months its rows touched are read again (``update_index``).
 """
 
 from __future__ import annotations
@@ -554,6 +555,16 @@ def _persona_numbers(codes: dict[str, np.ndarray], vocab: dict[str, _Vocabulary]
     return number
 
 
+BUILD_THREAD = "activity-index"
+
+
+def wait_for_builds(timeout: float = 60.0) -> None:
+    """Wait for this process's background builds to end (before dropping a database, say)."""
+    for thread in threading.enumerate():
+        if thread.name == BUILD_THREAD:
+            thread.join(timeout)
+
+
 #: The upload kinds the summaries are built from.
 INDEX_READS = ("learning_activity", "duty_stations")
 
@@ -582,7 +593,7 @@ class IndexShelf:
                 if version in self.building:
                     return None
                 self.building.add(version)
-            threading.Thread(target=self.build, args=(version, store), name="activity-index", daemon=True).start()
+            threading.Thread(target=self.build, args=(version, store), name=BUILD_THREAD, daemon=True).start()
         return found or None
 
     def build(self, version: str, store: Store | None = None) -> ActivityIndex | None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from data_access.activity_index import wait_for_builds
 from data_access.engine import get_engine, normalise_url
 from data_access.migrate import upgrade
 
@@ -39,6 +40,7 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
             .render_as_string(hide_password=False)
         )
     finally:
+        wait_for_builds()  # a background build of the activity summaries may still be reading the schema
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
