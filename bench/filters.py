@@ -84,16 +84,12 @@ def synthetic_activity(path: Path, rows: int, staff: pd.DataFrame, seed: int = 1
     frame.drop_duplicates(["platform", "learner_id", "course_id", "enrolled_on"]).to_csv(path, index=False)
 
 
-def build(folder: Path, rows: int) -> None:
+def latest_staff(engine: object) -> pd.DataFrame:
+    """Staff per (entity, duty station, staff category, gender) in the latest headcount snapshot."""
     from sqlalchemy import func, select
 
-    from app import server
-    from data_access.ingest import ingest
     from data_access.schema import Headcount
-    from data_access.store import default_engine
 
-    assert server.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
-    engine = default_engine()
     h = Headcount
     latest = select(func.max(h.as_of_date)).scalar_subquery()
     query = (
@@ -101,9 +97,19 @@ def build(folder: Path, rows: int) -> None:
         .where(h.as_of_date == latest, h.headcount > 0)
         .group_by(h.entity_code, h.duty_station_code, h.staff_category, h.gender)
     )
-    with engine.connect() as conn:
+    with engine.connect() as conn:  # type: ignore[attr-defined]
         columns = ["entity_code", "duty_station_code", "staff_category", "gender", "headcount"]
-        staff = pd.DataFrame(conn.execute(query).all(), columns=columns)
+        return pd.DataFrame(conn.execute(query).all(), columns=columns)
+
+
+def build(folder: Path, rows: int) -> None:
+    from app import server
+    from data_access.ingest import ingest
+    from data_access.store import default_engine
+
+    assert server.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
+    engine = default_engine()
+    staff = latest_staff(engine)
     csv_path = folder / "synthetic.csv"
     synthetic_activity(csv_path, rows, staff)
     started = time.perf_counter()

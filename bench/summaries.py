@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
-from filters import synthetic_activity  # bench/filters.py
+from filters import latest_staff, synthetic_activity  # bench/filters.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,7 +39,7 @@ def main() -> None:
     from data_access.cache import data_versions
     from data_access.filters import Filters
     from data_access.ingest import ingest
-    from data_access.schema import Headcount, LearningActivity
+    from data_access.schema import LearningActivity
     from data_access.store import default_engine
 
     engine = default_engine()
@@ -51,18 +51,8 @@ def main() -> None:
         f"full build: {time.perf_counter() - started:.1f} s, {before.nbytes / 2**20:.0f} MiB, peak RSS {peak:.0f} MiB"
     )
 
-    h = Headcount
-    latest = select(func.max(h.as_of_date)).scalar_subquery()
-    query = (
-        select(h.entity_code, h.duty_station_code, h.staff_category, h.gender, func.sum(h.headcount))
-        .where(h.as_of_date == latest, h.headcount > 0)
-        .group_by(h.entity_code, h.duty_station_code, h.staff_category, h.gender)
-    )
+    staff = latest_staff(engine)
     with engine.connect() as conn:
-        staff = pd.DataFrame(
-            conn.execute(query).all(),
-            columns=["entity_code", "duty_station_code", "staff_category", "gender", "headcount"],
-        )
         last = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()
     month = (pd.Timestamp(last) + pd.offsets.MonthBegin(1)).normalize()
     path = args.db / "month.csv"
