@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 
@@ -49,15 +50,33 @@ def differenced(
     if parent.empty:
         return {column: pd.Series(False, index=child.index) for column in columns}
     if keys:
-        parent_values = child[keys].merge(parent[[*keys, *columns]], on=keys, how="left")[columns]
-        parent_values.index = child.index
-    else:
-        parent_values = pd.DataFrame({column: parent[column].iloc[0] for column in columns}, index=child.index)
+        where = _rows_of(child, parent, keys)
     found = {}
     for column in columns:
-        difference = pd.to_numeric(parent_values[column]).fillna(0) - child[column]
-        found[column] = (difference > 0) & (difference < min_cell)
+        mine = _numbers(child[column])
+        if keys:
+            theirs = np.where(where >= 0, _numbers(parent[column])[where], np.nan)
+        else:
+            theirs = np.full(len(child), _numbers(parent[column].iloc[:1])[0])
+        difference = np.where(np.isnan(theirs), 0.0, theirs) - mine
+        found[column] = pd.Series((difference > 0) & (difference < min_cell), index=child.index)
     return found
+
+
+def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """For each child row, the position of the parent row with the same keys (-1: none; the first if several)."""
+    first = np.flatnonzero(~parent.duplicated(keys).to_numpy())
+    if len(keys) == 1:
+        index, wanted = pd.Index(parent[keys[0]].iloc[first]), pd.Index(child[keys[0]])
+    else:
+        index, wanted = pd.MultiIndex.from_frame(parent[keys].iloc[first]), pd.MultiIndex.from_frame(child[keys])
+    found = index.get_indexer(wanted)
+    return np.where(found >= 0, first[found], -1)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """A column as floats, NaN where it holds no number."""
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def suppress(
@@ -76,21 +95,26 @@ def suppress(
     []: all rows are siblings); ``extra`` adds masks found by differencing.
     """
     frame = frame.copy()
-    hidden: dict[str, pd.Series] = {}
+    hidden: dict[str, np.ndarray] = {}
     for column in counts:
-        mask = small(frame[column], min_cell)
+        values = _numbers(frame[column])
+        mask = (values > 0) & (values < min_cell)
         if extra and column in extra:
-            mask = mask | extra[column]
-        if groups is not None and len(frame) > 1:
-            mask = complementary(frame, column, mask, groups)
+            mask |= extra[column].to_numpy(dtype=bool)
+        if groups is not None and len(frame) > 1 and mask.any():
+            mask = complementary(frame, column, pd.Series(mask, index=frame.index), groups).to_numpy()
         hidden[column] = mask
-    for column, mask in hidden.items():
-        frame[column] = pd.to_numeric(frame[column]).round().astype("Int64").mask(mask)
+        missing = np.isnan(values)
+        whole = np.round(np.where(missing, 0.0, values)).astype(np.int64)
+        frame[column] = pd.arrays.IntegerArray(whole, mask | missing)
     for rate, basis in rates.items():
-        withheld = pd.Series(False, index=frame.index)
+        withheld = np.zeros(len(frame), dtype=bool)
         for column in basis:
-            withheld |= hidden.get(column, pd.Series(False, index=frame.index))
-        frame[rate] = pd.to_numeric(frame[rate]).astype("Float64").mask(withheld)
+            if column in hidden:
+                withheld |= hidden[column]
+        values = _numbers(frame[rate])
+        missing = np.isnan(values)
+        frame[rate] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), withheld | missing)
     return frame
 
 
