@@ -93,18 +93,23 @@ class DecodedTables:
 
     Keys hold the data version, so an entry is never stale; a hit skips the store's round trip
     and the Parquet decoding. Callers get a copy-on-write copy, so changing one never changes the entry.
+    In front of a store no other process reads (``MemoryStore``), the tables are kept only here,
+    as many as that store would hold, and never encoded at all.
     """
 
     #: Enough for what a commit's warm-up computes (about 25 tables for each of about 80 slices), so the
     #: first visit of a warmed slice needs no decoding either.
     def __init__(self, store: Store, capacity: int = 2048) -> None:
         self.store = store
-        self.frames: MemoryStore[pd.DataFrame] = MemoryStore(capacity)
+        self.shared = getattr(store, "shared", True)
+        self.frames: MemoryStore[pd.DataFrame] = MemoryStore(
+            capacity if self.shared else getattr(store, "capacity", capacity)
+        )
 
     def get(self, key: str) -> pd.DataFrame | None:
         frame = self.frames.get(key)
         if frame is None:
-            value = self.store.get(key)
+            value = self.store.get(key) if self.shared else None
             if value is None:
                 return None
             frame = from_bytes(value)
@@ -113,7 +118,8 @@ class DecodedTables:
 
     def set(self, key: str, frame: pd.DataFrame) -> None:
         self.frames.set(key, frame.copy(deep=False))
-        self.store.set(key, to_bytes(frame))
+        if self.shared:
+            self.store.set(key, to_bytes(frame))
 
 
 def cache_key(*parts: str) -> str:

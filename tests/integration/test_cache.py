@@ -80,6 +80,10 @@ def test_a_batch_of_one_kind_leaves_the_other_kinds_cached(engine):
 
 
 class CountingStore(MemoryStore):
+    """A store that counts the tables computed into it; like Redis, every table reaches it encoded."""
+
+    shared = True
+
     def __init__(self) -> None:
         super().__init__()
         self.computed: list[str] = []
@@ -144,6 +148,8 @@ def test_warming_stops_when_the_data_changes_meanwhile(engine):
     assert load(engine, "learning_activity", to_csv([activity(n) for n in range(30)]), "a.csv").status == "loaded"
 
     class UploadMeanwhile(MemoryStore):
+        shared = True  # every table reaches it, as with Redis
+
         def set(self, key: str, value: bytes) -> None:
             super().set(key, value)
             if not hasattr(self, "uploaded"):
