@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import functools
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -18,7 +21,7 @@ from auth import current_user, require, scoped
 from components.figure_card import TABLE_BODY, TABLE_TABS, figure_card
 from components.filters import PAGES_LOCATION
 from components.tables import data_table
-from data_access.cache import DataVersions, data_versions
+from data_access.cache import DataVersions, MemoryStore, data_versions
 from data_access.filters import Filters
 from data_access.store import default_cache, default_engine
 from data_access.views import VIEWS, cached_options, cached_view, data_as_of
@@ -61,6 +64,20 @@ class PageContext:
             self.tables[name] = cached_view(self.engine, store, self.versions, name, self.filters, self.min_cell)
         return self.tables[name]
 
+    def rendered(self, name: str, render: Callable[[PageContext], Any]) -> Any:
+        """``render(self)``, or the same page's content as rendered before for this slice, viewer scope
+        and data version: a repeat visit skips building the components (Dash only reads them)."""
+        user = current_user()
+        scope = None if user is None or user.entities is None else sorted(user.entities)
+        key = json.dumps(
+            [name, self.filters.to_query(), scope, self.versions, self.min_cell, self.as_of], sort_keys=True
+        )
+        found = _rendered_pages().get(key)
+        if found is None:
+            found = render(self)
+            _rendered_pages().set(key, found)
+        return found
+
     def card(self, graph_id: Any, title: str, view: str, figure: Any, note: str | None = None) -> Any:
         return figure_card(
             graph_id,
@@ -91,6 +108,15 @@ class PageContext:
             parts.append(f"{f.date_from or 'start'} to {f.date_to or 'latest'}")
         shown = [p for p in parts if p]
         return "All staff, all platforms, all dates" if not shown else " · ".join(shown)
+
+
+@functools.cache
+def _rendered_pages() -> MemoryStore[Any]:
+    """Each process's latest rendered page contents (keys hold the data version, so never stale).
+
+    A page's components take about 0.5 MB, so 64 of them hold about 32 MB per process.
+    """
+    return MemoryStore(capacity=64)
 
 
 @callback(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -23,7 +25,10 @@ TOP_NEEDS = 8
 
 
 def layout(code: str | None = None, **query: str) -> html.Div:
-    page = PageContext.from_query(query, entity=code)
+    return PageContext.from_query(query, entity=code).rendered(f"{__name__}:{code}", partial(content, code=code))
+
+
+def content(page: PageContext, code: str | None) -> html.Div:
     profile = entity_profile(page.engine, page.filters.entity or "")
     if profile is None:
         return html.Div(

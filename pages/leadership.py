@@ -35,7 +35,10 @@ def share_figure(page: PageContext, summary: pd.DataFrame, baseline: pd.DataFram
 
 
 def layout(**query: str) -> html.Div:
-    page = PageContext.from_query(query)
+    return PageContext.from_query(query).rendered(__name__, content)
+
+
+def content(page: PageContext) -> html.Div:
     summary = page.view("programme_summary")
     return html.Div(
         [

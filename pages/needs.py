@@ -24,7 +24,10 @@ HEATMAP_NOTE = "Blank cells are withheld (fewer respondents than the minimum). C
 
 
 def layout(**query: str) -> html.Div:
-    page = PageContext.from_query(query)
+    return PageContext.from_query(query).rendered(__name__, content)
+
+
+def content(page: PageContext) -> html.Div:
     needs = page.view("needs_by_need")
     cycle = needs["cycle"].iloc[0] if not needs.empty else page.filters.cycle
     by_entity = page.view("needs_by_entity")

@@ -39,7 +39,10 @@ def target_cards(page: PageContext) -> list[dbc.Card]:
 
 
 def layout(**query: str) -> html.Div:
-    page = PageContext.from_query(query)
+    return PageContext.from_query(query).rendered(__name__, content)
+
+
+def content(page: PageContext) -> html.Div:
     platforms = page.view("uptake_by_platform")
     needs = page.view("needs_by_need").head(TOP_NEEDS)
     programmes = page.view("programme_summary")

@@ -23,7 +23,10 @@ def _reach(page: PageContext, view: str, category: str, title: str, action: str)
 
 
 def layout(**query: str) -> html.Div:
-    page = PageContext.from_query(query)
+    return PageContext.from_query(query).rendered(__name__, content)
+
+
+def content(page: PageContext) -> html.Div:
     stations = page.view("uptake_by_duty_station")
     top_stations = stations.head(TOP_DUTY_STATIONS)
     return html.Div(

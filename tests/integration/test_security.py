@@ -175,6 +175,18 @@ def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
     assert "OCHA" in export and "DPO" not in export
 
 
+def test_a_page_rendered_for_everyone_is_not_reused_for_a_scoped_viewer(site):
+    _, server, _ = site
+    router = next(d for d in dependencies(server) if "_pages_content" in d["output"])
+    everyone, scoped = signed_in(server, "viewer"), signed_in(server, "ocha-viewer")
+    for path, search in (("/uptake", "?entity=OCHA"), ("/", "?entity=OCHA"), ("/needs", "?entity=OCHA")):
+        body = callback_body(router, {"pathname": path, "search": search})
+        seen_by_all = post(everyone, body).get_data(as_text=True)  # the same slice, rendered first for everyone
+        assert "Department of Peace Operations" in seen_by_all  # the entity filter offers every entity
+        seen_scoped = post(scoped, body).get_data(as_text=True)
+        assert "Department of Peace Operations" not in seen_scoped, path
+
+
 def test_wrong_types_get_400_not_a_traceback(site):
     _, server, _ = site
     viewer = signed_in(server, "viewer")
