@@ -72,7 +72,7 @@ def figure(traces: list[dict[str, Any]], *, height: int = 360, legend: bool = Tr
         "margin": {"l": 10, "r": 10, "t": 40 if legend else 10, "b": 10},
         "font": FONT,
         "showlegend": legend,
-        "legend": {"orientation": "h", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
+        "legend": {"orientation": "h", "xref": "container", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
         "hoverlabel": {"namelength": -1},
         "xaxis": dict(AXIS_STYLE),
         "yaxis": dict(AXIS_STYLE),
