@@ -211,6 +211,7 @@ def main() -> None:
     from data_access.cache import data_versions
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user
+    from pages import _context as page_context
 
     engine = default_engine()
     min_cell = settings.get_int("MIN_CELL_SIZE")
@@ -223,9 +224,11 @@ def main() -> None:
     )
 
     def fresh_cache(slices: bool = False) -> float:
-        """Empty this process's cache and warm the views as a commit does (``slices``: all of it)."""
+        """Empty this process's caches (view tables, rendered pages) and warm the views as a commit does
+        (``slices``: all of it)."""
         default_cache.cache_clear()
         views._decoded.cache_clear()
+        page_context._rendered_pages.cache_clear()
         start = time.perf_counter()
         views.warm_views(engine, default_cache(settings.get("CACHE_URL")), min_cell, slices=slices)
         return time.perf_counter() - start
