@@ -207,7 +207,7 @@ def main() -> None:
     import settings
     from app import server
     from data_access import views
-    from data_access.activity_index import INDEX_READS
+    from data_access.activity_shelf import INDEX_READS
     from data_access.cache import data_versions
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user

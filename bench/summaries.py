@@ -35,7 +35,8 @@ def main() -> None:
                        "PSEUDONYM_KEY": "bench"})  # fmt: skip
     from sqlalchemy import func, select
 
-    from data_access.activity_index import INDEX_READS, IndexShelf, build_index
+    from data_access.activity_build import build_index
+    from data_access.activity_shelf import INDEX_READS, IndexShelf
     from data_access.cache import data_versions
     from data_access.filters import Filters
     from data_access.ingest import ingest

@@ -16,7 +16,8 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
-from data_access.activity_index import INDEX_READS, ActivityIndex, IndexShelf
+from data_access.activity_index import ActivityIndex
+from data_access.activity_shelf import INDEX_READS, IndexShelf
 from data_access.cache import DataVersions, DecodedTables, Store, cache_key, data_versions
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from data_access.activity_index import wait_for_builds
+from data_access.activity_shelf import wait_for_builds
 from data_access.engine import get_engine, normalise_url
 from data_access.migrate import upgrade
 

@@ -10,8 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access import activity_index
-from data_access.activity_index import INDEX_READS, ActivityIndex, IndexShelf, build_index
+from data_access import activity_build, activity_shelf
+from data_access.activity_build import build_index
+from data_access.activity_index import ActivityIndex
+from data_access.activity_shelf import INDEX_READS, IndexShelf
 from data_access.cache import cache_key, data_versions
 from data_access.filters import Filters
 from data_access.views import VIEWS
@@ -155,7 +157,7 @@ def test_one_worker_builds_and_the_others_read_it_from_redis(varied, monkeypatch
     def no_build(conn):  # noqa: ANN001, ANN202 - another worker must not read the table again
         raise AssertionError("built again instead of reading the shared summaries")
 
-    monkeypatch.setattr(activity_index, "build_index", no_build)
+    monkeypatch.setattr(activity_shelf, "build_index", no_build)
     other_worker = IndexShelf(varied)
     assert other_worker.build(version, store) is not None
     assert other_worker.built.get(version) is not None
@@ -189,9 +191,9 @@ def test_a_later_batch_updates_the_summaries_by_the_months_it_touched(varied, mo
     assert load(varied, "learning_activity", to_csv(later_batch()), "later.csv").status == "loaded"
     version = data_versions(varied).of(INDEX_READS)
     reread: list[set[int]] = []
-    update = activity_index.update_index
-    monkeypatch.setattr(activity_index, "build_index", lambda conn: pytest.fail("built from scratch"))
-    monkeypatch.setattr(activity_index, "update_index", lambda c, old, m: reread.append(m) or update(c, old, m))
+    update = activity_build.update_index
+    monkeypatch.setattr(activity_shelf, "build_index", lambda conn: pytest.fail("built from scratch"))
+    monkeypatch.setattr(activity_shelf, "update_index", lambda c, old, m: reread.append(m) or update(c, old, m))
     index = shelf.build(version)
     assert reread and len(reread[0]) < index.months  # only some months were read again
     with varied.connect() as conn:

@@ -1,0 +1,244 @@
+"""Building the activity summaries (``activity_index``) from the table, and keeping them current.
+
+A first build streams the whole table once; after a load, ``update_index`` reads again only the
+months of the rows the new batches added or replaced, which gives the same summaries as a full build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, case, or_, select
+
+from data_access.activity_index import COUNT_KEYS, PEOPLE, TOTAL_KEYS, ActivityIndex, Vocabulary, month_number
+from data_access.queries_uptake import month_of
+from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity
+
+#: Rows read per round trip while building (bounds the build's memory).
+CHUNK_ROWS = 100_000
+#: Per-chunk counts are merged whenever they hold more rows than this.
+COMPACT_ROWS = 2_000_000
+
+
+class TooManyValues(Exception):
+    """A column has more distinct values than a persona number can hold; SQL answers instead."""
+
+
+#: Bits of a persona number per people column (the learner takes the rest of 63).
+_PERSONA_BITS = {"entity_code": 12, "duty_station_code": 14, "staff_category": 8, "gender": 8}
+_LEARNER_LIMIT = 1 << (63 - sum(_PERSONA_BITS.values()))
+
+
+def build_index(conn: Connection) -> ActivityIndex | None:
+    """Read ``learning_activity`` once, in chunks, into an ``ActivityIndex``.
+
+    None when the table is empty or a people column has more values than a persona number holds.
+    """
+    reader = _Reader()
+    try:
+        reader.read(conn)
+    except TooManyValues:
+        return None
+    if not reader.events:
+        return None
+    events, table = reader.events_and_counts()
+    first, last = int(table["enrolled"].min()), int(max(table["enrolled"].max(), table["completed"].max()))
+    shape = (last - first + 1, len(reader.vocab["platform"].codes), len(reader.vocab["persona"].codes))
+    bits = {name: np.zeros(shape, dtype=bool) for name in ("active", "enrolling", "completing")}
+    _set_bits(bits, events, first, None)
+    return reader.assemble(conn, first, bits, table)
+
+
+def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> ActivityIndex | None:
+    """``old`` with the given months (numbers: year * 12 + month - 1) read again from the table.
+
+    What a batch changes is confined to the months of the rows it added or replaced, so reading
+    those months again gives the same summaries as a full build, at a fraction of its cost.
+    """
+    reader = _Reader(old)
+    try:
+        reader.read(conn, months)
+    except TooManyValues:
+        return None
+    events, fresh = reader.events_and_counts()
+    kept = pd.DataFrame(old.by_month).astype({c: np.int64 for c in old.by_month})
+    for column in ("enrolled", "completed"):
+        kept[column] = np.where(kept[column] >= 0, kept[column] + old.first_month, -1)
+    touched = np.array(sorted(months), dtype=np.int64)
+    kept = kept[~(np.isin(kept["enrolled"], touched) | np.isin(kept["completed"], touched))]
+    table = pd.concat([kept, fresh], ignore_index=True)
+    if table.empty:
+        return None
+    first = int(min(table["enrolled"].min(), old.first_month))
+    last = int(max(table["enrolled"].max(), table["completed"].max(), old.first_month + old.months - 1))
+    shape = (last - first + 1, len(reader.vocab["platform"].codes), len(reader.vocab["persona"].codes))
+    bits = {}
+    for name in ("active", "enrolling", "completing"):
+        before = np.unpackbits(getattr(old, name), axis=-1, count=len(old.personas["learner"])).astype(bool)
+        bits[name] = np.zeros(shape, dtype=bool)
+        offset = old.first_month - first
+        bits[name][offset : offset + old.months, : before.shape[1], : before.shape[2]] = before
+        bits[name][[m - first for m in months if first <= m <= last]] = False
+    _set_bits(bits, events, first, months)
+    return reader.assemble(conn, first, bits, table)
+
+
+def touched_months(conn: Connection, batches: list[int]) -> set[int]:
+    """The months (numbers) of the rows these batches added or replaced: what they can have changed."""
+    a, history = LearningActivity, HISTORY_TABLES["learning_activity"].c
+    months: set[int] = set()
+    for dates, batch in (((a.enrolled_on, a.completed_on), a.batch_id),
+                         ((history.enrolled_on, history.completed_on), history.replaced_by_batch)):  # fmt: skip
+        for column in dates:
+            query = select(month_of(conn, column)).where(batch.in_(batches), column.is_not(None)).distinct()
+            months |= {month_number(label) for label in conn.execute(query).scalars()}
+    return months
+
+
+def _set_bits(bits: dict[str, np.ndarray], events: dict[str, np.ndarray], first: int, only: set[int] | None) -> None:
+    """Mark each event's persona in its months (all months, or ``only`` those)."""
+    persona, platform = events["persona"], events["platform"]
+    enrolled, completed = events["enrolled"], events["completed"]
+    allowed = np.ones(len(persona), dtype=bool) if only is None else np.isin(enrolled, list(only))
+    bits["enrolling"][enrolled[allowed] - first, platform[allowed], persona[allowed]] = True
+    bits["active"][enrolled[allowed] - first, platform[allowed], persona[allowed]] = True
+    dated = completed >= 0
+    if only is not None:
+        dated &= np.isin(completed, list(only))
+    bits["active"][completed[dated] - first, platform[dated], persona[dated]] = True
+    done = dated & events["done"]
+    bits["completing"][completed[done] - first, platform[done], persona[done]] = True
+
+
+class _Reader:
+    """Streams activity rows into codes (continuing ``old``'s codes when given) and per-chunk counts."""
+
+    NAMES = ("learner", *PEOPLE.values(), "platform", "enrolled", "completed", "done", "need")
+
+    def __init__(self, old: ActivityIndex | None = None) -> None:
+        self.vocab = {name: Vocabulary() for name in ["learner", *PEOPLE.values(), "platform", "need", "persona"]}
+        if old is not None:
+            for column, values in old.labels.items():
+                self.vocab[column].codes = {value: code for code, value in enumerate(values.tolist())}
+            keys = old.personas["learner"].astype(np.int64)
+            for column, width in _PERSONA_BITS.items():
+                keys = (keys << width) | old.personas[column]
+            self.vocab["persona"].codes = {key: code for code, key in enumerate(keys.tolist())}
+        self.months: dict[str, int] = {}  # YYYY-MM -> month number
+        self.events: list[dict[str, np.ndarray]] = []
+        self.counts: list[pd.DataFrame] = []
+
+    def read(self, conn: Connection, months: set[int] | None = None) -> None:
+        a = LearningActivity
+        query = select(
+            a.learner_id, *(getattr(a, c) for c in PEOPLE.values()), a.platform, month_of(conn, a.enrolled_on),
+            month_of(conn, a.completed_on), case((a.status == "completed", 1), else_=0), a.learning_need,
+        )  # fmt: skip
+        if months is not None:
+            if not months:
+                return
+            query = query.where(or_(_in_months(a.enrolled_on, months), _in_months(a.completed_on, months)))
+        for chunk in conn.execution_options(yield_per=CHUNK_ROWS).execute(query).partitions():
+            self._add(dict(zip(self.NAMES, (np.array(v, dtype=object) for v in zip(*chunk, strict=True)), strict=True)))
+
+    def _add(self, raw: dict[str, np.ndarray]) -> None:
+        codes = {name: self.vocab[name].encode(raw[name]) for name in ["learner", *PEOPLE.values(), "platform", "need"]}
+        for column in ("enrolled", "completed"):
+            local, uniques = pd.factorize(raw[column])  # no date: -1
+            numbers = np.array([self.months.setdefault(u, month_number(u)) for u in uniques] + [-1], np.int64)
+            codes[column] = numbers[local]
+        codes["done"] = raw["done"].astype(bool)
+        persona = self.vocab["persona"].encode(_persona_numbers(codes, self.vocab))
+        self.events.append(
+            {
+                "persona": persona.astype(np.int32),
+                "platform": codes["platform"].astype(np.int16),
+                "enrolled": codes["enrolled"].astype(np.int32),
+                "completed": codes["completed"].astype(np.int32),
+                "done": codes["done"],
+            }  # fmt: skip
+        )
+        keys = {k: codes[k].astype(np.int32) for k in COUNT_KEYS}
+        frame = pd.DataFrame(keys | {"activities": 1, "completions": codes["done"].astype(np.int64)})
+        self.counts.append(frame.groupby(COUNT_KEYS, sort=False)[["activities", "completions"]].sum())
+        if sum(len(c) for c in self.counts) > COMPACT_ROWS:  # bounds the build's memory
+            self.counts = [pd.concat(self.counts).groupby(level=COUNT_KEYS, sort=False).sum()]
+
+    def events_and_counts(self) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+        """All events, and the count table (absolute month numbers; -1: no completion date)."""
+        fields = ("persona", "platform", "enrolled", "completed", "done")
+        events = {k: np.concatenate([e[k] for e in self.events] or [np.zeros(0, np.int64)]) for k in fields}
+        events["done"] = events["done"].astype(bool)
+        if not self.counts:
+            return events, pd.DataFrame(columns=[*COUNT_KEYS, "activities", "completions"], dtype=np.int64)
+        table = pd.concat(self.counts).groupby(level=COUNT_KEYS, sort=False).sum().reset_index()
+        table["completions"] = table["completions"].where(table["completed"] >= 0, 0)
+        return events, table.astype(np.int64)
+
+    def assemble(self, conn: Connection, first: int, bits: dict[str, np.ndarray], table: pd.DataFrame) -> ActivityIndex:
+        table = table.copy()
+        for column in ("enrolled", "completed"):
+            table[column] = np.where(table[column] >= 0, table[column] - first, -1)
+        lag = (table["completed"] - table["enrolled"])[table["completed"] >= 0]
+        totals = table.groupby(TOTAL_KEYS, sort=False)[["activities", "completions"]].sum().reset_index()
+        done = table[table["completions"] > 0].groupby([*TOTAL_KEYS, "completed"], sort=False)["completions"].sum()
+
+        keys = self.vocab["persona"].labels().astype(np.int64)
+        personas: dict[str, np.ndarray] = {}
+        for column in reversed(_PERSONA_BITS):
+            personas[column] = keys & ((1 << _PERSONA_BITS[column]) - 1)
+            keys = keys >> _PERSONA_BITS[column]
+        personas["learner"] = keys
+        per_learner = np.bincount(personas["learner"])
+        stations = self.vocab["duty_station_code"].labels()
+        flags = dict(conn.execute(select(DutyStation.duty_station_code, DutyStation.is_headquarters)).all())
+        return ActivityIndex(
+            first_month=first,
+            labels={c: self.vocab[c].labels() for c in ["learner", *PEOPLE.values(), "platform", "need"]},
+            personas=personas,
+            movers=np.packbits(per_learner[personas["learner"]] > 1),
+            active=np.packbits(bits["active"], axis=-1),
+            enrolling=np.packbits(bits["enrolling"], axis=-1),
+            completing=np.packbits(bits["completing"], axis=-1),
+            by_month=_columns(table.sort_values("enrolled", kind="stable")),
+            totals=_columns(totals),
+            completed=_columns(done.reset_index()),
+            lags=(int(lag.min()), int(lag.max())) if len(lag) else (0, 0),
+            headquarters=np.array([int(flags[s] is True) if s in flags else -1 for s in stations] + [-1], np.int64),
+        )
+
+
+def _in_months(column: Any, months: set[int]) -> Any:
+    """``column`` falls in one of ``months`` (consecutive months become one range)."""
+    ranges: list[list[int]] = []
+    for month in sorted(months):
+        if ranges and ranges[-1][1] == month - 1:
+            ranges[-1][1] = month
+        else:
+            ranges.append([month, month])
+    return or_(*(and_(column >= _month_start(lo), column < _month_start(hi + 1)) for lo, hi in ranges))
+
+
+def _month_start(number: int) -> dt.date:
+    return dt.date(number // 12, number % 12 + 1, 1)
+
+
+def _columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A count table as compact arrays (codes and months fit int32, counts int64)."""
+    return {column: table[column].to_numpy(np.int64 if column in ("activities", "completions") else np.int32)
+            for column in table.columns}  # fmt: skip
+
+
+def _persona_numbers(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -> np.ndarray:
+    """One int64 per row from its learner and people codes (raises ``TooManyValues`` if they do not fit)."""
+    if len(vocab["learner"].codes) >= _LEARNER_LIMIT:
+        raise TooManyValues("learner")
+    number = codes["learner"].astype(np.int64)
+    for column, width in _PERSONA_BITS.items():
+        if len(vocab[column].codes) >= 1 << width:
+            raise TooManyValues(column)
+        number = (number << width) | codes[column]
+    return number
