@@ -6,14 +6,21 @@ months of the rows the new batches added or replaced, which gives the same summa
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, or_, select
 
-from data_access.activity_index import COUNT_KEYS, PEOPLE, TOTAL_KEYS, ActivityIndex, Vocabulary, month_number
+from data_access.activity_index import (
+    COUNT_KEYS,
+    PEOPLE,
+    TOTAL_KEYS,
+    ActivityIndex,
+    Vocabulary,
+    month_number,
+    month_start,
+)
 from data_access.queries_uptake import month_of
 from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity
 
@@ -46,8 +53,7 @@ def build_index(conn: Connection) -> ActivityIndex | None:
         return None
     events, table = reader.events_and_counts()
     first, last = int(table["enrolled"].min()), int(max(table["enrolled"].max(), table["completed"].max()))
-    shape = (last - first + 1, len(reader.vocab["platform"].codes), len(reader.vocab["persona"].codes))
-    bits = {name: np.zeros(shape, dtype=bool) for name in ("active", "enrolling", "completing")}
+    bits = reader.blank_bits(first, last)
     _set_bits(bits, events, first, None)
     return reader.assemble(conn, first, bits, table)
 
@@ -74,11 +80,9 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
         return None
     first = int(min(table["enrolled"].min(), old.first_month))
     last = int(max(table["enrolled"].max(), table["completed"].max(), old.first_month + old.months - 1))
-    shape = (last - first + 1, len(reader.vocab["platform"].codes), len(reader.vocab["persona"].codes))
-    bits = {}
+    bits = reader.blank_bits(first, last)
     for name in ("active", "enrolling", "completing"):
         before = np.unpackbits(getattr(old, name), axis=-1, count=len(old.personas["learner"])).astype(bool)
-        bits[name] = np.zeros(shape, dtype=bool)
         offset = old.first_month - first
         bits[name][offset : offset + old.months, : before.shape[1], : before.shape[2]] = before
         bits[name][[m - first for m in months if first <= m <= last]] = False
@@ -130,6 +134,11 @@ class _Reader:
         self.months: dict[str, int] = {}  # YYYY-MM -> month number
         self.events: list[dict[str, np.ndarray]] = []
         self.counts: list[pd.DataFrame] = []
+
+    def blank_bits(self, first: int, last: int) -> dict[str, np.ndarray]:
+        """Empty (month, platform, persona) bit arrays for the months ``first``..``last`` and the codes so far."""
+        shape = (last - first + 1, len(self.vocab["platform"].codes), len(self.vocab["persona"].codes))
+        return {name: np.zeros(shape, dtype=bool) for name in ("active", "enrolling", "completing")}
 
     def read(self, conn: Connection, months: set[int] | None = None) -> None:
         a = LearningActivity
@@ -219,11 +228,7 @@ def _in_months(column: Any, months: set[int]) -> Any:
             ranges[-1][1] = month
         else:
             ranges.append([month, month])
-    return or_(*(and_(column >= _month_start(lo), column < _month_start(hi + 1)) for lo, hi in ranges))
-
-
-def _month_start(number: int) -> dt.date:
-    return dt.date(number // 12, number % 12 + 1, 1)
+    return or_(*(and_(column >= month_start(lo), column < month_start(hi + 1)) for lo, hi in ranges))
 
 
 def _columns(table: pd.DataFrame) -> dict[str, np.ndarray]:

@@ -58,6 +58,11 @@ def _month_label(number: int) -> str:
     return f"{number // 12:04d}-{number % 12 + 1:02d}"
 
 
+def month_start(number: int) -> dt.date:
+    """The first day of a month given by its number (year * 12 + month - 1)."""
+    return dt.date(number // 12, number % 12 + 1, 1)
+
+
 def _popcount(packed: np.ndarray) -> np.ndarray:
     return np.bitwise_count(packed).sum(axis=-1, dtype=np.int64)
 
@@ -120,8 +125,7 @@ class ActivityIndex:
 
     def latest_enrolment(self) -> dt.date:
         """The first day of the latest month anyone enrolled in."""
-        number = self.first_month + int(self.by_month["enrolled"][-1])
-        return dt.date(number // 12, number % 12 + 1, 1)
+        return month_start(self.first_month + int(self.by_month["enrolled"][-1]))
 
     def covers(self, filters: Filters) -> bool:
         """Whether the period is whole calendar months (or open), which the summaries answer exactly."""
@@ -247,22 +251,22 @@ class ActivityIndex:
 
     def _in_slice(self, table: dict[str, np.ndarray], filters: Filters) -> np.ndarray:
         """Rows of a count table in the slice and on the filter's platform."""
-        keep = np.ones(len(table["platform"]), dtype=bool)
+        keep = self._of_people(table, filters)
         if filters.platform is not None:
             keep &= table["platform"] == self._code("platform", filters.platform)
+        return keep
+
+    def _people_bits(self, filters: Filters) -> np.ndarray:
+        return np.packbits(self._of_people(self.personas, filters))
+
+    def _of_people(self, table: dict[str, np.ndarray], filters: Filters) -> np.ndarray:
+        """Rows of ``table`` (a count table, or the personas) matching the filters' people columns."""
+        keep = np.ones(len(table[PEOPLE["entity"]]), dtype=bool)
         for name, column in PEOPLE.items():
             value = getattr(filters, name)
             if value is not None:
                 keep &= table[column] == self._code(column, value)
         return keep
-
-    def _people_bits(self, filters: Filters) -> np.ndarray:
-        keep = np.ones(len(self.personas["learner"]), dtype=bool)
-        for name, column in PEOPLE.items():
-            value = getattr(filters, name)
-            if value is not None:
-                keep &= self.personas[column] == self._code(column, value)
-        return np.packbits(keep)
 
     def _union(self, bits: np.ndarray, lo: int, hi: int, platforms: Iterable[int]) -> np.ndarray:
         chosen = bits[lo : hi + 1][:, list(platforms)]

@@ -58,8 +58,8 @@ class View:
     dimensions: tuple[str, ...] = PEOPLE_DIMENSIONS
     #: The upload kinds its query reads: a batch of any other kind leaves its cached tables valid.
     reads: tuple[str, ...] = ("learning_activity", "headcount", "entities", "duty_stations")
-    #: Whether its query can take its activity counts from the summaries (``activity_index``).
-    indexed: bool = True
+    #: Whether its query takes an ``index`` argument: its activity counts from the summaries (``activity_index``).
+    indexed: bool = False
 
 
 VIEWS: dict[str, View] = {
@@ -71,6 +71,7 @@ VIEWS: dict[str, View] = {
         {**UPTAKE_RATES, **PROGRAMME_RATES},
         groups=None,
         reads=("learning_activity", "headcount", "programme_participation", "duty_stations"),
+        indexed=True,
     ),
     "uptake_total": View(
         "Learners, completers and reach across platforms",
@@ -79,6 +80,7 @@ VIEWS: dict[str, View] = {
         UPTAKE_COUNTS,
         UPTAKE_RATES,
         groups=None,
+        indexed=True,
     ),
     "uptake_by_platform": View(
         "Learners, completers and reach per platform",
@@ -86,6 +88,7 @@ VIEWS: dict[str, View] = {
         ("platform",),
         UPTAKE_COUNTS,
         UPTAKE_RATES,
+        indexed=True,
     ),
     "uptake_by_entity": View(
         "Learners, completers and reach per entity",
@@ -93,6 +96,7 @@ VIEWS: dict[str, View] = {
         ("entity",),
         UPTAKE_COUNTS,
         UPTAKE_RATES,
+        indexed=True,
     ),
     "uptake_by_duty_station": View(
         "Learners, completers and reach per duty station",
@@ -100,6 +104,7 @@ VIEWS: dict[str, View] = {
         ("duty_station",),
         UPTAKE_COUNTS,
         UPTAKE_RATES,
+        indexed=True,
     ),
     "uptake_by_location": View(
         "Learners and reach at headquarters and in the field",
@@ -107,6 +112,7 @@ VIEWS: dict[str, View] = {
         ("location",),
         UPTAKE_COUNTS,
         UPTAKE_RATES,
+        indexed=True,
     ),
     "uptake_by_month": View(
         "Learners enrolling and completions per month",
@@ -114,6 +120,7 @@ VIEWS: dict[str, View] = {
         ("month", "platform"),
         ("learners_enrolling", "completions"),
         groups=("month",),
+        indexed=True,
     ),
     "needs_by_need": View(
         "Learning needs named by respondents",
@@ -123,7 +130,6 @@ VIEWS: dict[str, View] = {
         {"need_share": ("respondents",), "high_priority_share": ("respondents", "high_priority_respondents")},
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
-        indexed=False,
     ),
     "needs_by_priority": View(
         "Priority of learning needs per area",
@@ -134,7 +140,6 @@ VIEWS: dict[str, View] = {
         groups=("area",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
-        indexed=False,
     ),
     "needs_by_entity": View(
         "Learning needs per entity",
@@ -145,7 +150,6 @@ VIEWS: dict[str, View] = {
         groups=("entity",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
-        indexed=False,
     ),
     "needs_by_cycle": View(
         "Learning needs per LNA cycle",
@@ -156,7 +160,6 @@ VIEWS: dict[str, View] = {
         groups=("cycle",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
-        indexed=False,
     ),
     "need_gap": View(
         "Needs against uptake: need share minus share of completions",
@@ -169,6 +172,7 @@ VIEWS: dict[str, View] = {
             "need_gap": ("respondents", "completions"),
         },
         reads=("lna", "learning_activity"),
+        indexed=True,
     ),
     "programme_summary": View(
         "Leadership programme outcomes",
@@ -179,7 +183,6 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
-        indexed=False,
     ),
     "programme_total": View(
         "Leadership programme outcomes, all programmes",
@@ -190,7 +193,6 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
-        indexed=False,
     ),
     "programme_cohorts": View(
         "Leadership programme outcomes per cohort",
@@ -201,7 +203,6 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
-        indexed=False,
     ),
     "workforce_baseline": View(
         "Workforce baseline from headcount",
@@ -216,7 +217,6 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=("headcount", "duty_stations"),
-        indexed=False,
     ),
 }
 
