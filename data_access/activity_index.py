@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import io
 import json
 from collections.abc import Iterable
@@ -33,6 +34,8 @@ PEOPLE = {"entity": "entity_code", "duty_station": "duty_station_code", "staff_c
           "gender": "gender"}  # fmt: skip
 TOTAL_KEYS = [*PEOPLE.values(), "platform", "need"]
 COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
+#: Periods whose totals are kept per summaries (a few hundred KB each at 5M rows).
+PERIODS_KEPT = 32
 
 
 class Vocabulary:
@@ -140,7 +143,7 @@ class ActivityIndex:
         """learners, completers, activities, completions per ``dimension`` value (None: one total row)."""
         lo, hi = self._period(filters)
         platforms = self._platforms(filters)
-        table, scoped, completed = self._tally(filters)
+        table, keep = self._tally(filters)
         people = self._people_bits(filters)
         if dimension == "platform":
             groups = self.labels["platform"]
@@ -159,8 +162,8 @@ class ActivityIndex:
             completers = self._distinct_by(
                 self._union(self.completing, lo, hi, platforms) & people, persona_group, len(groups)
             )
-        activities = self._sum_by(row_group, table["activities"], scoped, len(groups))
-        completions = self._sum_by(row_group, table["completions"], completed, len(groups))
+        activities = self._sum_by(row_group, table["activities"], keep, len(groups))
+        completions = self._sum_by(row_group, table["completions"], keep, len(groups))
         counts = {"learners": learners, "completers": completers, "activities": activities, "completions": completions}
         if dimension is None:
             return _frame(counts)
@@ -202,8 +205,8 @@ class ActivityIndex:
 
     def completions_by_need(self, filters: Filters) -> pd.DataFrame:
         """Completions in the period per learning need (rows without one left out)."""
-        table, _, completed = self._tally(filters)
-        totals = self._sum_by(table["need"], table["completions"], completed, len(self.labels["need"]))
+        table, keep = self._tally(filters)
+        totals = self._sum_by(table["need"], table["completions"], keep, len(self.labels["need"]))
         present = totals > 0
         return _frame({"learning_need": self.labels["need"][present], "completions": totals[present]})
 
@@ -218,22 +221,58 @@ class ActivityIndex:
         lo, hi = max(lo, 0), min(hi, self.months - 1)
         return lo, max(hi, lo - 1)
 
-    def _tally(
-        self, filters: Filters, *, by_month: bool = False
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-        """The count table rows that can matter, and which of them are in scope and completed in the period."""
+    def _tally(self, filters: Filters) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Counts per TOTAL_KEYS for the period, and which of its rows are in the slice."""
         lo, hi = self._period(filters)
-        if not by_month and (lo, hi) == (0, self.months - 1):
-            keep = self._in_slice(self.totals, filters)
-            return self.totals, keep, keep
+        table = self.totals if (lo, hi) == (0, self.months - 1) else self._period_totals(lo, hi)
+        return table, self._in_slice(table, filters)
+
+    def _period_totals(self, lo: int, hi: int) -> dict[str, np.ndarray]:
+        """``totals`` for months lo..hi: activities enrolled or completed in them, completions in them.
+
+        One pass over the period's count rows, kept for the next questions about the same period
+        (every figure of a page, every slice, and the parent slices that differencing compares with).
+        """
+        found = self._periods.get((lo, hi))
+        if found is not None:
+            return found
         # Rows are sorted by enrolment month, and a row counts when enrolled or completed in the period.
         enrolled = self.by_month["enrolled"]
         start = np.searchsorted(enrolled, lo - self.lags[1], "left")
         stop = np.searchsorted(enrolled, hi - min(self.lags[0], 0), "right")
-        table = {column: values[start:stop] for column, values in self.by_month.items()}
-        keep = self._in_slice(table, filters)
-        completed = keep & self._between(table["completed"], lo, hi)
-        return table, completed | (keep & self._between(table["enrolled"], lo, hi)), completed
+        rows = self._total_rows[start:stop]
+        completed = self._between(self.by_month["completed"][start:stop], lo, hi)
+        scoped = completed | self._between(enrolled[start:stop], lo, hi)
+        size = len(self.totals["platform"])
+
+        def total(column: str, where: np.ndarray) -> np.ndarray:
+            weights = self.by_month[column][start:stop][where]
+            return np.bincount(rows[where], weights=weights, minlength=size).astype(np.int64)
+
+        table = {column: self.totals[column] for column in TOTAL_KEYS}
+        table |= {"activities": total("activities", scoped), "completions": total("completions", completed)}
+        if len(self._periods) >= PERIODS_KEPT:
+            self._periods.clear()
+        self._periods[(lo, hi)] = table
+        return table
+
+    @functools.cached_property
+    def _periods(self) -> dict[tuple[int, int], dict[str, np.ndarray]]:
+        return {}
+
+    @functools.cached_property
+    def _total_rows(self) -> np.ndarray:
+        """For each ``by_month`` row, the ``totals`` row with the same TOTAL_KEYS."""
+
+        def codes(table: dict[str, np.ndarray]) -> np.ndarray:
+            code = np.zeros(len(table["platform"]), dtype=np.int64)
+            for column in TOTAL_KEYS:
+                code = code * (len(self.labels[column]) + 1) + table[column].astype(np.int64) + 1
+            return code
+
+        totals = codes(self.totals)
+        order = np.argsort(totals, kind="stable")
+        return order[np.searchsorted(totals, codes(self.by_month), sorter=order)]
 
     @staticmethod
     def _between(months: np.ndarray, lo: int, hi: int) -> np.ndarray:

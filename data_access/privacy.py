@@ -45,10 +45,10 @@ def complementary(frame: pd.DataFrame, column: str, mask: pd.Series, groups: lis
 
 def differenced(
     child: pd.DataFrame, parent: pd.DataFrame, columns: list[str], keys: list[str], min_cell: int
-) -> dict[str, pd.Series]:
+) -> dict[str, np.ndarray]:
     """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``."""
     if parent.empty:
-        return {column: pd.Series(False, index=child.index) for column in columns}
+        return {column: np.zeros(len(child), dtype=bool) for column in columns}
     if keys:
         where = _rows_of(child, parent, keys)
     found = {}
@@ -59,7 +59,7 @@ def differenced(
         else:
             theirs = np.full(len(child), _numbers(parent[column].iloc[:1])[0])
         difference = np.where(np.isnan(theirs), 0.0, theirs) - mine
-        found[column] = pd.Series((difference > 0) & (difference < min_cell), index=child.index)
+        found[column] = (difference > 0) & (difference < min_cell)
     return found
 
 
@@ -76,6 +76,8 @@ def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.n
 
 def _numbers(values: pd.Series) -> np.ndarray:
     """A column as floats, NaN where it holds no number."""
+    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        return values.to_numpy(dtype=float, na_value=np.nan)
     return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -86,7 +88,7 @@ def suppress(
     rates: Mapping[str, Iterable[str]],
     min_cell: int,
     groups: list[str] | None = None,
-    extra: Mapping[str, pd.Series] | None = None,
+    extra: Mapping[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """The frame with small counts suppressed and the rates built on them withheld.
 
@@ -100,7 +102,7 @@ def suppress(
         values = _numbers(frame[column])
         mask = (values > 0) & (values < min_cell)
         if extra and column in extra:
-            mask |= extra[column].to_numpy(dtype=bool)
+            mask |= np.asarray(extra[column], dtype=bool)
         if groups is not None and len(frame) > 1 and mask.any():
             mask = complementary(frame, column, pd.Series(mask, index=frame.index), groups).to_numpy()
         hidden[column] = mask

@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
@@ -242,7 +243,7 @@ def run_view(
     view = VIEWS[name]
     query = raw or (lambda view_name, slice_: _raw_view(engine, view_name, slice_))
     frame = query(name, filters)
-    extra: dict[str, pd.Series] = {}
+    extra: dict[str, np.ndarray] = {}
     for dimension in view.dimensions:
         if getattr(filters, dimension) is None or frame.empty:
             continue
