@@ -10,7 +10,7 @@ import contextlib
 import functools
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,11 @@ UPTAKE_COUNTS = ("learners", "completers", "activities", "completions", "headcou
 UPTAKE_RATES = {"reach_rate": ("learners", "headcount")}
 NEED_DIMENSIONS = ("entity", "duty_station", "staff_category", "gender")
 PROGRAMME_READS = ("programme_participation", "duty_stations", "headcount")
+#: The filters each kind of query reads (``View.filters``).
+PERIOD = ("date_from", "date_to")
+UPTAKE_FILTERS = (*NEED_DIMENSIONS, *PERIOD, "platform")
+NEED_FILTERS = (*NEED_DIMENSIONS, "report_type", "learning_need", "cycle")
+PROGRAMME_FILTERS = (*NEED_DIMENSIONS, "programme")
 PROGRAMME_RATES = {
     **{rate: basis for rate, basis in queries_programmes.SHARES.items()},
     **{average: (count,) for average, count in queries_programmes.AVERAGES.items()},
@@ -61,6 +66,12 @@ class View:
     reads: tuple[str, ...] = ("learning_activity", "headcount", "entities", "duty_stations")
     #: Whether its query takes an ``index`` argument: its activity counts from the summaries (``activity_index``).
     indexed: bool = False
+    #: The filters its query reads. The others are dropped from its slice, so a filter it ignores
+    #: (a period on the LNA, a programme on uptake) reuses the tables computed without it.
+    filters: tuple[str, ...] = UPTAKE_FILTERS
+
+    def slice_of(self, filters: Filters) -> Filters:
+        return replace(filters, **{f.name: None for f in fields(Filters) if f.name not in self.filters})
 
 
 VIEWS: dict[str, View] = {
@@ -73,6 +84,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         reads=("learning_activity", "headcount", "programme_participation", "duty_stations"),
         indexed=True,
+        filters=(*UPTAKE_FILTERS, "programme"),
     ),
     "uptake_total": View(
         "Learners, completers and reach across platforms",
@@ -131,6 +143,7 @@ VIEWS: dict[str, View] = {
         {"need_share": ("respondents",), "high_priority_share": ("respondents", "high_priority_respondents")},
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        filters=NEED_FILTERS,
     ),
     "needs_by_priority": View(
         "Priority of learning needs per area",
@@ -141,6 +154,7 @@ VIEWS: dict[str, View] = {
         groups=("area",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        filters=NEED_FILTERS,
     ),
     "needs_by_entity": View(
         "Learning needs per entity",
@@ -151,6 +165,7 @@ VIEWS: dict[str, View] = {
         groups=("entity",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        filters=NEED_FILTERS,
     ),
     "needs_by_cycle": View(
         "Learning needs per LNA cycle",
@@ -161,6 +176,7 @@ VIEWS: dict[str, View] = {
         groups=("cycle",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        filters=NEED_FILTERS,
     ),
     "need_gap": View(
         "Needs against uptake: need share minus share of completions",
@@ -174,6 +190,7 @@ VIEWS: dict[str, View] = {
         },
         reads=("lna", "learning_activity"),
         indexed=True,
+        filters=(*NEED_FILTERS, *PERIOD, "platform"),
     ),
     "programme_summary": View(
         "Leadership programme outcomes",
@@ -184,6 +201,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
+        filters=PROGRAMME_FILTERS,
     ),
     "programme_total": View(
         "Leadership programme outcomes, all programmes",
@@ -194,6 +212,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
+        filters=PROGRAMME_FILTERS,
     ),
     "programme_cohorts": View(
         "Leadership programme outcomes per cohort",
@@ -204,6 +223,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
+        filters=PROGRAMME_FILTERS,
     ),
     "workforce_baseline": View(
         "Workforce baseline from headcount",
@@ -218,6 +238,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=("headcount", "duty_stations"),
+        filters=(*NEED_DIMENSIONS, "date_to"),
     ),
 }
 
@@ -241,6 +262,7 @@ def run_view(
     1300
     """
     view = VIEWS[name]
+    filters = view.slice_of(filters)
     query = raw or (lambda view_name, slice_: _raw_view(engine, view_name, slice_))
     frame = query(name, filters)
     extra: dict[str, np.ndarray] = {}
@@ -295,6 +317,7 @@ def cached_view(
     visit reuses the unfiltered results that its differencing compares against.
     """
     version = versions.of(VIEWS[name].reads)
+    filters = VIEWS[name].slice_of(filters)
 
     def raw(view_name: str, slice_: Filters) -> pd.DataFrame:
         key = cache_key("raw", view_name, json.dumps(slice_.to_query(), sort_keys=True), version)
