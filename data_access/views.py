@@ -7,6 +7,7 @@ the export route asks for the same table, so a download is exactly what the char
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable, Mapping
@@ -358,7 +359,8 @@ WARM_DUTY_STATIONS = 20
 
 def first_clicks(engine: Engine, options: Mapping[str, list[tuple[str, str]]]) -> list[Filters]:
     """The one-filter slices people open first: each platform, gender, staff category and entity,
-    and the ``WARM_DUTY_STATIONS`` duty stations with the most staff in the latest headcount."""
+    the ``WARM_DUTY_STATIONS`` duty stations with the most staff in the latest headcount, and each
+    calendar year."""
     h = Headcount
     largest = (
         select(h.duty_station_code)
@@ -372,7 +374,17 @@ def first_clicks(engine: Engine, options: Mapping[str, list[tuple[str, str]]]) -
     slices = [Filters(duty_station=code) for code in stations]
     for name in ("platform", "gender", "staff_category", "entity"):
         slices += [Filters(**{name: value}) for value, _ in options.get(name, [])]
-    return slices
+    return slices + calendar_years(options)
+
+
+def calendar_years(options: Mapping[str, list[tuple[str, str]]]) -> list[Filters]:
+    """Each calendar year with activity, as the filter bar asks for it (January to December, and the
+    latest year from January to the latest month): KPI targets are set per year."""
+    years = sorted({int(month[:4]) for month, _ in options.get("months", [])})
+    return [
+        Filters(date_from=dt.date(year, 1, 1), date_to=None if year == years[-1] else dt.date(year, 12, 31))
+        for year in years
+    ]
 
 
 def cached_options(engine: Engine, store: Store, versions: DataVersions) -> dict[str, list[tuple[str, str]]]:

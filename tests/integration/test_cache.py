@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
+
 import os
 
 import pandas as pd
@@ -9,7 +12,7 @@ import pytest
 
 from data_access import views
 from data_access.batches import rollback_batch
-from data_access.cache import MemoryStore, RedisStore, data_versions, from_bytes, to_bytes
+from data_access.cache import FREEZE_EVERY, DecodedTables, MemoryStore, RedisStore, data_versions, from_bytes, to_bytes
 from data_access.filters import Filters
 from data_access.views import VIEWS, cached_view, run_view, warm_views
 from tests.helpers import activity, load, load_reference, to_csv
@@ -43,6 +46,16 @@ def test_tables_survive_the_round_trip_with_hidden_cells():
         }
     )
     pd.testing.assert_frame_equal(from_bytes(to_bytes(frame)), frame)
+
+
+def test_tables_kept_decoded_are_frozen_for_the_garbage_collector():
+    tables = DecodedTables(MemoryStore())
+    frame = pd.DataFrame({"entity": ["OCHA"], "learners": pd.array([12], dtype="Int64")})
+    before = gc.get_freeze_count()
+    for n in range(FREEZE_EVERY):
+        tables.set(f"table-{n}", frame)
+    assert gc.get_freeze_count() > before  # a full collection no longer walks them
+    gc.unfreeze()
 
 
 def test_the_memory_store_keeps_the_newest_entries():
@@ -123,8 +136,8 @@ def test_warming_also_computes_the_filters_people_click_first(engine, monkeypatc
     assert load(engine, "learning_activity", to_csv([activity(n) for n in range(30)]), "a.csv").status == "loaded"
     monkeypatch.setattr(views, "WARM_DUTY_STATIONS", 2)
     store = CountingStore()
-    # the whole organisation, 2 duty stations, 1 platform, 4 genders, 8 staff categories, 3 entities
-    assert warm_views(engine, store, 5) == 1 + 2 + 1 + 4 + 8 + 3
+    # the whole organisation, 2 duty stations, 1 platform, 4 genders, 8 staff categories, 3 entities, 1 year
+    assert warm_views(engine, store, 5) == 1 + 2 + 1 + 4 + 8 + 3 + 1
     store.computed.clear()
     versions = data_versions(engine)
     warmed = [
@@ -134,6 +147,7 @@ def test_warming_also_computes_the_filters_people_click_first(engine, monkeypatc
         Filters(platform="LinkedIn Learning"),
         Filters(entity="MONUSCO"),
         Filters(staff_category="GS"),
+        Filters(date_from=dt.date(2024, 1, 1)),  # the latest year, to the latest month
     ]
     for filters in warmed:
         for name in VIEWS:
@@ -141,6 +155,16 @@ def test_warming_also_computes_the_filters_people_click_first(engine, monkeypatc
     assert store.computed == []
     cached_view(engine, store, versions, "uptake_total", Filters(duty_station="CI-ABIDJAN"), 5)
     assert len(store.computed) == 2  # the duty station with the fewest staff was left for its first visit
+
+
+def test_the_calendar_years_warmed_are_the_ones_the_filter_bar_asks_for():
+    months = [(month, month) for month in ("2022-11", "2022-12", "2023-01", "2024-09")]
+    assert views.calendar_years({"months": months}) == [
+        Filters(date_from=dt.date(2022, 1, 1), date_to=dt.date(2022, 12, 31)),
+        Filters(date_from=dt.date(2023, 1, 1), date_to=dt.date(2023, 12, 31)),
+        Filters(date_from=dt.date(2024, 1, 1)),
+    ]
+    assert views.calendar_years({"months": []}) == []
 
 
 def test_warming_stops_when_the_data_changes_meanwhile(engine):
