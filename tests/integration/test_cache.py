@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-
 import os
 
 import pandas as pd
