@@ -8,7 +8,6 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from components.tables import data_table
 from components.theme import GRAPH_CONFIG, Figure
 
 EMPTY_MESSAGE = "No data for this selection. Clear or widen the filters to see figures."
@@ -40,14 +39,14 @@ def figure_card(
     """``figure`` is None when ``frame`` holds nothing to draw; the card then says so plainly."""
     if frame.empty:
         body: Any = empty_state()
-    elif figure is None:
-        body = empty_state(
-            f"Nothing to draw: every figure in this selection is zero or counts fewer than {min_cell} people "
-            "(hidden to protect privacy). The table shows what can be shown."
-        )
-        body = html.Div([body, html.Details([html.Summary("View as table"), data_table(frame, min_cell)])])
     else:
-        chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
+        if figure is None:
+            chart: Any = empty_state(
+                f"Nothing to draw: every figure in this selection is zero or counts fewer than {min_cell} people "
+                "(hidden to protect privacy). \"View as table\" shows what can be shown."
+            )
+        else:
+            chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
         card = graph_id if isinstance(graph_id, str) else "-".join(str(v) for v in graph_id.values())
         table = html.Div("Loading the table…", id={"type": TABLE_BODY, "view": view, "card": card})
         body = dbc.Tabs(

@@ -49,18 +49,15 @@ def differenced(
     """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``."""
     if parent.empty:
         return {column: np.zeros(len(child), dtype=bool) for column in columns}
+    mine = _matrix(child, columns)
     if keys:
         where = _rows_of(child, parent, keys)
-    found = {}
-    for column in columns:
-        mine = _numbers(child[column])
-        if keys:
-            theirs = np.where(where >= 0, _numbers(parent[column])[where], np.nan)
-        else:
-            theirs = np.full(len(child), _numbers(parent[column].iloc[:1])[0])
-        difference = np.where(np.isnan(theirs), 0.0, theirs) - mine
-        found[column] = (difference > 0) & (difference < min_cell)
-    return found
+        theirs = np.where((where >= 0)[:, np.newaxis], _matrix(parent, columns)[where], np.nan)
+    else:
+        theirs = np.broadcast_to(_matrix(parent.iloc[:1], columns), mine.shape)
+    difference = np.where(np.isnan(theirs), 0.0, theirs) - mine
+    hidden = (difference > 0) & (difference < min_cell)
+    return {column: hidden[:, position] for position, column in enumerate(columns)}
 
 
 def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.ndarray:
@@ -72,6 +69,14 @@ def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.n
         index, wanted = pd.MultiIndex.from_frame(parent[keys].iloc[first]), pd.MultiIndex.from_frame(child[keys])
     found = index.get_indexer(wanted)
     return np.where(found >= 0, first[found], -1)
+
+
+def _matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Columns as one float array (rows x columns), NaN where a cell holds no number."""
+    try:
+        return frame[columns].to_numpy(dtype=float, na_value=np.nan).reshape(len(frame), len(columns))
+    except (TypeError, ValueError):
+        return np.array([_numbers(frame[column]) for column in columns], dtype=float).T.reshape(len(frame), len(columns))
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
@@ -98,8 +103,10 @@ def suppress(
     """
     frame = frame.copy()
     hidden: dict[str, np.ndarray] = {}
-    for column in counts:
-        values = _numbers(frame[column])
+    counts, rates = list(counts), dict(rates)
+    count_values, rate_values = _matrix(frame, counts), _matrix(frame, list(rates))
+    for position, column in enumerate(counts):
+        values = count_values[:, position]
         mask = (values > 0) & (values < min_cell)
         if extra and column in extra:
             mask |= np.asarray(extra[column], dtype=bool)
@@ -109,12 +116,12 @@ def suppress(
         missing = np.isnan(values)
         whole = np.round(np.where(missing, 0.0, values)).astype(np.int64)
         frame[column] = pd.arrays.IntegerArray(whole, mask | missing)
-    for rate, basis in rates.items():
+    for position, (rate, basis) in enumerate(rates.items()):
         withheld = np.zeros(len(frame), dtype=bool)
         for column in basis:
             if column in hidden:
                 withheld |= hidden[column]
-        values = _numbers(frame[rate])
+        values = rate_values[:, position]
         missing = np.isnan(values)
         frame[rate] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), withheld | missing)
     return frame
