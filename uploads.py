@@ -37,6 +37,7 @@ from data_access.store import default_cache, default_engine
 from data_access.templates import template_csv, template_xlsx
 from data_access.users import SignedInUser, audit, audit_upload
 from data_access.views import warm_views
+from pages._context import prerender
 
 BLOCK = 1 << 20
 STALE_SECONDS = 24 * 3600
@@ -161,9 +162,11 @@ def finish(job_id: str) -> None:
 
 
 def warm_cache() -> None:
-    """Compute the unfiltered figures at the new data version now, not when someone opens a page."""
+    """Compute the figures people open first at the new data version now, and render their pages,
+    not when someone opens them."""
     try:
-        warm_views(default_engine(), default_cache(settings.get("CACHE_URL")), settings.get_int("MIN_CELL_SIZE"))
+        engine, store = default_engine(), default_cache(settings.get("CACHE_URL"))
+        prerender(warm_views(engine, store, settings.get_int("MIN_CELL_SIZE")))
     except Exception:  # only a slower first page, never a failed upload
         log.exception("warming the cache failed")
 

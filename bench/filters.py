@@ -9,9 +9,10 @@ proportions, so the largest duty station holds its real share of the rows; about
 per staff member, each with many courses). The activity summaries are built (timed), then the
 unfiltered views are warmed.
 
-With ``--warm-slices`` the warm-up also computes the filters people click first (each platform,
-gender, staff category and entity, the largest duty stations), as a commit now does in the
-background, and the times show what a visit after that warm-up costs.
+With ``--warm-slices`` the warm-up is what a commit runs in the background: it also computes the
+filters people click first (each platform, gender, staff category and entity, the largest duty
+stations, each calendar year) and renders their pages, and the times show what a visit after that
+warm-up costs.
 
 A filter change puts the filters in the URL, and the page router's ``/_dash-update-component``
 renders the page; that round trip is what is timed, in process through Flask's test client, for
@@ -212,6 +213,7 @@ def main() -> None:
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user
     from pages import _context as page_context
+    from uploads import warm_cache
 
     engine = default_engine()
     min_cell = settings.get_int("MIN_CELL_SIZE")
@@ -224,18 +226,21 @@ def main() -> None:
     )
 
     def fresh_cache(slices: bool = False) -> float:
-        """Empty this process's caches (view tables, rendered pages) and warm the views as a commit does
-        (``slices``: all of it)."""
+        """Empty this process's caches (view tables, rendered pages) and warm the unfiltered views
+        (``slices``: all a commit warms, and renders)."""
         default_cache.cache_clear()
         views._decoded.cache_clear()
         page_context._rendered_pages.cache_clear()
         start = time.perf_counter()
-        views.warm_views(engine, default_cache(settings.get("CACHE_URL")), min_cell, slices=slices)
+        if slices:
+            warm_cache()
+        else:
+            views.warm_views(engine, default_cache(settings.get("CACHE_URL")), min_cell, slices=False)
         return time.perf_counter() - start
 
     if args.warm_slices:
         seconds = fresh_cache(slices=True)
-        print(f"warmed the unfiltered views and the first-click slices in {seconds:.1f} s, as after a commit")
+        print(f"warmed the first-click slices' views and rendered their pages in {seconds:.1f} s, as after a commit")
     else:
         print(f"warmed the unfiltered views in {fresh_cache():.1f} s; the first-click slices are left cold")
     if not args.db:

@@ -43,7 +43,7 @@ def figure_card(
         if figure is None:
             chart: Any = empty_state(
                 f"Nothing to draw: every figure in this selection is zero or counts fewer than {min_cell} people "
-                "(hidden to protect privacy). \"View as table\" shows what can be shown."
+                '(hidden to protect privacy). "View as table" shows what can be shown.'
             )
         else:
             chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")

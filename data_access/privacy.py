@@ -76,7 +76,9 @@ def _matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     try:
         return frame[columns].to_numpy(dtype=float, na_value=np.nan).reshape(len(frame), len(columns))
     except (TypeError, ValueError):
-        return np.array([_numbers(frame[column]) for column in columns], dtype=float).T.reshape(len(frame), len(columns))
+        return np.array([_numbers(frame[column]) for column in columns], dtype=float).T.reshape(
+            len(frame), len(columns)
+        )
 
 
 def _numbers(values: pd.Series) -> np.ndarray:

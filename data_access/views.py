@@ -332,7 +332,7 @@ def cached_view(
     return _through_cache(store, key, lambda: run_view(engine, name, filters, min_cell, raw=raw))
 
 
-def warm_views(engine: Engine, store: Store, min_cell: int, *, slices: bool = True) -> int:
+def warm_views(engine: Engine, store: Store, min_cell: int, *, slices: bool = True) -> list[Filters]:
     """Fill ``store`` with every view at the current data version; returns the slices warmed.
 
     Run after a commit or rollback. First the whole organisation (no filter), so the first person
@@ -343,13 +343,13 @@ def warm_views(engine: Engine, store: Store, min_cell: int, *, slices: bool = Tr
     versions = data_versions(engine)
     _shelf(engine).build(versions.of(INDEX_READS), store)
     options = cached_options(engine, store, versions)
-    warmed = 0
+    warmed: list[Filters] = []
     for filters in [Filters(), *(first_clicks(engine, options) if slices else [])]:
         if warmed and data_versions(engine) != versions:
             break
         for name in VIEWS:
             cached_view(engine, store, versions, name, filters, min_cell)
-        warmed += 1
+        warmed.append(filters)
     return warmed
 
 

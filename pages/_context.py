@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
+import dash
 import numpy as np
 import orjson
 import pandas as pd
@@ -24,7 +27,7 @@ from auth import current_user, require, scoped
 from components.figure_card import TABLE_BODY, TABLE_TABS, figure_card
 from components.filters import PAGES_LOCATION
 from components.tables import data_table
-from data_access.cache import DataVersions, MemoryStore, data_versions
+from data_access.cache import DataVersions, MemoryStore, Store, cache_key, data_versions
 from data_access.filters import Filters
 from data_access.store import default_cache, default_engine
 from data_access.views import VIEWS, cached_options, cached_view, data_as_of
@@ -69,7 +72,8 @@ class PageContext:
 
     def rendered(self, name: str, render: Callable[[PageContext], Any]) -> Any:
         """``render(self)`` as JSON, or the same page's content as rendered before for this slice, viewer
-        scope and data version: a repeat visit skips building and serialising the components."""
+        scope and data version (by this process, or by any worker through a shared cache): a repeat
+        visit skips building and serialising the components."""
         user = current_user()
         scope = None if user is None or user.entities is None else sorted(user.entities)
         key = json.dumps(
@@ -77,7 +81,13 @@ class PageContext:
         )
         found = _rendered_pages().get(key)
         if found is None:
-            found = as_json(render(self))
+            store = default_cache(settings.get("CACHE_URL"))
+            shared = store if getattr(store, "shared", False) else None
+            value = _read(shared, cache_key("page", key))
+            if value is None:
+                value = as_json(render(self))
+                _write(shared, cache_key("page", key), value)
+            found = orjson.Fragment(value)
             _rendered_pages().set(key, found)
         return found
 
@@ -113,8 +123,8 @@ class PageContext:
         return "All staff, all platforms, all dates" if not shown else " · ".join(shown)
 
 
-def as_json(components: Any) -> Any:
-    """``components`` serialised once, as a fragment Dash's response embeds as is.
+def as_json(components: Any) -> bytes:
+    """``components`` serialised once, as JSON that Dash's response embeds as is (an ``orjson.Fragment``).
 
     Dash serialises a callback's answer with plotly's encoder, which walks every component in Python
     when the answer holds any; orjson's ``default`` hook does the same work natively. One bytes object
@@ -122,9 +132,42 @@ def as_json(components: Any) -> Any:
     goes back to plotly's encoder.
     """
     try:
-        return orjson.Fragment(orjson.dumps(components, default=_plain, option=_JSON_OPTIONS))
+        return orjson.dumps(components, default=_plain, option=_JSON_OPTIONS)
     except TypeError:
-        return orjson.Fragment(to_json_plotly(components).encode())
+        return to_json_plotly(components).encode()
+
+
+def _read(store: Store | None, key: str) -> bytes | None:
+    try:
+        return store.get(key) if store is not None else None
+    except Exception:  # a cache that is down only makes pages slower
+        return None
+
+
+def _write(store: Store | None, key: str, value: bytes) -> None:
+    with contextlib.suppress(Exception):
+        if store is not None:
+            store.set(key, value)
+
+
+def prerender(slices: Iterable[Filters]) -> int:
+    """Render the pages registered with ``warm=True`` for ``slices`` now, as a viewer of every entity
+    sees them, so the first visit of a warmed slice is served rendered (an entity's profile for the
+    slice of that entity alone). Returns how many pages were rendered."""
+    done = 0
+    for page in dash.page_registry.values():
+        if not page.get("warm"):
+            continue
+        layout = importlib.import_module(page["module"]).layout
+        for filters in slices:
+            if page.get("path_template"):
+                if filters.active() == ["entity"]:
+                    layout(code=filters.entity)
+                    done += 1
+            else:
+                layout(**filters.to_query())
+                done += 1
+    return done
 
 
 _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -142,8 +185,11 @@ def _plain(value: Any) -> Any:
 
 @functools.cache
 def _rendered_pages() -> MemoryStore[Any]:
-    """Each process's latest rendered pages, as JSON (keys hold the data version, so never stale)."""
-    return MemoryStore(capacity=256)
+    """Each process's latest rendered pages, as JSON (keys hold the data version, so never stale).
+
+    A page takes 50-75 KB, so 512 of them (what a warm-up renders, and more) hold about 35 MB.
+    """
+    return MemoryStore(capacity=512)
 
 
 @callback(

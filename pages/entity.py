@@ -18,7 +18,13 @@ from data_access.views import entity_profile
 from pages._context import PageContext
 
 dash.register_page(
-    __name__, path_template="/entity/<code>", name="Entity profile", title="Entity profile", order=4, nav=False
+    __name__,
+    path_template="/entity/<code>",
+    name="Entity profile",
+    title="Entity profile",
+    order=4,
+    nav=False,
+    warm=True,
 )
 
 TOP_NEEDS = 8

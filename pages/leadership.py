@@ -11,7 +11,9 @@ from components import charts
 from components.filters import click_graph_id, filter_bar
 from pages._context import PageContext
 
-dash.register_page(__name__, path="/leadership", name="Leadership programmes", title="Leadership programmes", order=3)
+dash.register_page(
+    __name__, path="/leadership", name="Leadership programmes", title="Leadership programmes", order=3, warm=True
+)
 
 EVALUATION = {
     "avg_satisfaction": ("Satisfaction, 1-5 (level 1)", "n"),

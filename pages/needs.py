@@ -10,7 +10,7 @@ from components import charts
 from components.filters import click_graph_id, filter_bar
 from pages._context import PageContext
 
-dash.register_page(__name__, path="/needs", name="Learning needs", title="Learning needs analysis", order=1)
+dash.register_page(__name__, path="/needs", name="Learning needs", title="Learning needs analysis", order=1, warm=True)
 
 NEEDS_FILTERS = ("cycle", "report_type", "learning_need")
 NEED_SHARE_NOTE = (

@@ -14,7 +14,7 @@ from data_access.kpis import staff_figures
 from data_access.targets import kpi_status
 from pages._context import PageContext
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview", order=0)
+dash.register_page(__name__, path="/", name="Overview", title="Overview", order=0, warm=True)
 
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_TARGETS = "overview-targets"

@@ -10,7 +10,7 @@ from components import charts
 from components.filters import click_graph_id, filter_bar
 from pages._context import PageContext
 
-dash.register_page(__name__, path="/uptake", name="Uptake", title="Uptake of learning platforms", order=2)
+dash.register_page(__name__, path="/uptake", name="Uptake", title="Uptake of learning platforms", order=2, warm=True)
 
 UPTAKE_MAP = click_graph_id("duty_station", "uptake_by_duty_station")
 TOP_DUTY_STATIONS = 25
