@@ -166,7 +166,7 @@ def warm_cache() -> None:
     not when someone opens them."""
     try:
         engine, store = default_engine(), default_cache(settings.get("CACHE_URL"))
-        prerender(warm_views(engine, store, settings.get_int("MIN_CELL_SIZE")))
+        prerender(warm_views(engine, store, settings.get_int("MIN_CELL_SIZE")), engine)
     except Exception:  # only a slower first page, never a failed upload
         log.exception("warming the cache failed")
 

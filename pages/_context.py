@@ -150,23 +150,28 @@ def _write(store: Store | None, key: str, value: bytes) -> None:
             store.set(key, value)
 
 
-def prerender(slices: Iterable[Filters]) -> int:
+def prerender(slices: Iterable[Filters], engine: Engine) -> int:
     """Render the pages registered with ``warm=True`` for ``slices`` now, as a viewer of every entity
     sees them, so the first visit of a warmed slice is served rendered (an entity's profile for the
-    slice of that entity alone). Returns how many pages were rendered."""
+    slice of that entity alone). Stops when the data changes meanwhile; returns the pages rendered."""
+    versions = data_versions(engine)
+    layouts = [
+        (bool(page.get("path_template")), importlib.import_module(page["module"]).layout)
+        for page in dash.page_registry.values()
+        if page.get("warm")
+    ]
     done = 0
-    for page in dash.page_registry.values():
-        if not page.get("warm"):
-            continue
-        layout = importlib.import_module(page["module"]).layout
-        for filters in slices:
-            if page.get("path_template"):
-                if filters.active() == ["entity"]:
-                    layout(code=filters.entity)
-                    done += 1
-            else:
+    for filters in slices:
+        if done and data_versions(engine) != versions:
+            break
+        for per_entity, layout in layouts:
+            if not per_entity:
                 layout(**filters.to_query())
-                done += 1
+            elif filters.active() == ["entity"]:
+                layout(code=filters.entity)
+            else:
+                continue
+            done += 1
     return done
 
 
