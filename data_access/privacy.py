@@ -32,14 +32,31 @@ def complementary(frame: pd.DataFrame, column: str, mask: pd.Series, groups: lis
 
     In such a group the smallest other non-zero sibling (the first of equals) is suppressed too.
     """
-    keys = [frame[g] for g in groups] if groups else [pd.Series(0, index=frame.index)]
-    lone = mask.groupby(keys, sort=False, dropna=False).transform("sum") == 1
-    candidates = frame[column].where(lone & ~mask & (pd.to_numeric(frame[column]) > 0)).dropna()
-    if candidates.empty:
+    found = _complementary(_group_codes(frame, groups), _numbers(frame[column]), mask.to_numpy(dtype=bool))
+    return pd.Series(found, index=mask.index)
+
+
+def _group_codes(frame: pd.DataFrame, groups: list[str]) -> np.ndarray:
+    """A number per row naming its group of siblings (missing values form a group of their own)."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in groups:
+        local, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        codes = codes * max(1, len(uniques)) + local
+    return codes
+
+
+def _complementary(codes: np.ndarray, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``complementary`` on arrays: group code, count (NaN: none) and hidden flag per row."""
+    lone = np.bincount(codes, weights=mask)[codes] == 1
+    candidates = np.flatnonzero(lone & ~mask & (np.nan_to_num(values) > 0))
+    if not len(candidates):
         return mask
-    keys = [key.loc[candidates.index] for key in keys]
+    # Sorted by group, then count, then position: the first candidate of each group is its smallest.
+    order = candidates[np.lexsort((candidates, values[candidates], codes[candidates]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = codes[order][1:] != codes[order][:-1]
     mask = mask.copy()
-    mask.loc[pd.to_numeric(candidates).groupby(keys, sort=False, dropna=False).idxmin().to_numpy()] = True
+    mask[order[first]] = True
     return mask
 
 
@@ -105,6 +122,7 @@ def suppress(
     """
     frame = frame.copy()
     hidden: dict[str, np.ndarray] = {}
+    codes: np.ndarray | None = None
     counts, rates = list(counts), dict(rates)
     count_values, rate_values = _matrix(frame, counts), _matrix(frame, list(rates))
     for position, column in enumerate(counts):
@@ -113,7 +131,9 @@ def suppress(
         if extra and column in extra:
             mask |= np.asarray(extra[column], dtype=bool)
         if groups is not None and len(frame) > 1 and mask.any():
-            mask = complementary(frame, column, pd.Series(mask, index=frame.index), groups).to_numpy()
+            if codes is None:
+                codes = _group_codes(frame, groups)
+            mask = _complementary(codes, values, mask)
         hidden[column] = mask
         missing = np.isnan(values)
         whole = np.round(np.where(missing, 0.0, values)).astype(np.int64)

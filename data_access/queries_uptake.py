@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select
@@ -10,6 +10,9 @@ from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 from data_access.activity_index import ActivityIndex
 from data_access.filters import Filters, apply_people_filters, in_period
 from data_access.schema import DutyStation, Entity, Headcount, LearningActivity
+
+if TYPE_CHECKING:
+    from data_access.reference import Reference
 
 A = LearningActivity
 
@@ -102,14 +105,20 @@ def _counts(conn: Connection, filters: Filters, dimension: str | None, index: Ac
     return activity_counts(conn, filters, dimension)
 
 
-def uptake_by(conn: Connection, filters: Filters, dimension: str, index: ActivityIndex | None = None) -> pd.DataFrame:
+def uptake_by(
+    conn: Connection,
+    filters: Filters,
+    dimension: str,
+    index: ActivityIndex | None = None,
+    reference: Reference | None = None,
+) -> pd.DataFrame:
     """learners, completers, activities, completions, headcount and reach_rate per ``dimension`` value.
 
     With ``index`` (the summaries of the same data version) the activity counts come from it when it
-    covers the period; the result is the same either way.
+    covers the period, and with ``reference`` the headcount from memory; the result is the same either way.
     """
     frame = _counts(conn, filters, dimension, index)
-    staff = headcount_by(conn, filters, dimension)
+    staff = headcount_by(conn, filters, dimension) if reference is None else reference.headcount_by(filters, dimension)
     if dimension == "platform":
         frame["headcount"] = int(staff["headcount"].iloc[0])
     else:
@@ -120,24 +129,45 @@ def uptake_by(conn: Connection, filters: Filters, dimension: str, index: Activit
     return frame.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def uptake_total(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def uptake_total(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
     frame = _counts(conn, filters, None, index)
-    as_of = latest_snapshot(conn, filters)
-    frame["headcount"] = 0 if as_of is None else headcount_total(conn, filters, as_of)
+    if reference is not None:
+        frame["headcount"] = reference.headcount_total(filters)
+    else:
+        as_of = latest_snapshot(conn, filters)
+        frame["headcount"] = 0 if as_of is None else headcount_total(conn, filters, as_of)
     frame["reach_rate"] = frame["learners"] / frame["headcount"].where(frame["headcount"] > 0)
     return frame
 
 
-def uptake_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "entity", index)
-    names = pd.DataFrame(conn.execute(select(Entity.entity_code, Entity.entity_name)).all(), columns=["entity", "name"])
+def uptake_by_entity(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "entity", index, reference)
+    if reference is not None:
+        names = reference.entities
+    else:
+        query = select(Entity.entity_code, Entity.entity_name)
+        names = pd.DataFrame(conn.execute(query).all(), columns=["entity", "name"])
     return names.merge(frame, on="entity", how="right")[["entity", "name", *frame.columns[1:]]]
 
 
-def uptake_by_duty_station(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "duty_station", index)
-    places = pd.DataFrame(
+def uptake_by_duty_station(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "duty_station", index, reference)
+    places = reference.places if reference is not None else duty_stations(conn)
+    return places.merge(frame, on="duty_station", how="right")[
+        ["duty_station", "name", "headquarters", *frame.columns[1:], "latitude", "longitude"]
+    ]
+
+
+def duty_stations(conn: Connection) -> pd.DataFrame:
+    """Each duty station's code, name, headquarters flag and position."""
+    return pd.DataFrame(
         conn.execute(
             select(
                 DutyStation.duty_station_code,
@@ -149,17 +179,19 @@ def uptake_by_duty_station(conn: Connection, filters: Filters, index: ActivityIn
         ).all(),
         columns=["duty_station", "name", "headquarters", "latitude", "longitude"],
     )
-    return places.merge(frame, on="duty_station", how="right")[
-        ["duty_station", "name", "headquarters", *frame.columns[1:], "latitude", "longitude"]
-    ]
 
 
-def uptake_by_platform(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    return uptake_by(conn, filters, "platform", index)
+def uptake_by_platform(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> pd.DataFrame:
+    return uptake_by(conn, filters, "platform", index, reference)
 
 
-def uptake_by_location(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    return uptake_by(conn, filters, "location", index).sort_values("location").reset_index(drop=True)
+def uptake_by_location(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "location", index, reference)
+    return frame.sort_values("location").reset_index(drop=True)
 
 
 def uptake_by_month(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:

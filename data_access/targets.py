@@ -13,6 +13,7 @@ from data_access.contract import ALL_SCOPE
 from data_access.filters import Filters
 from data_access.queries_programmes import programme_outcomes
 from data_access.queries_uptake import uptake_total
+from data_access.reference import Reference
 from data_access.schema import KpiTarget, LearningActivity
 
 #: A figure at or above this fraction of its target is "at risk" rather than "off track".
@@ -45,7 +46,9 @@ def target_year(conn: Connection, filters: Filters, index: ActivityIndex | None 
     return latest.year if latest else dt.date.today().year
 
 
-def kpi_actuals(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def kpi_actuals(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> pd.DataFrame:
     """One row of every measurable KPI for the target year (activity in that year, cohorts named by it)."""
     year = target_year(conn, filters, index)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -54,7 +57,7 @@ def kpi_actuals(conn: Connection, filters: Filters, index: ActivityIndex | None 
         date_from=max(start, filters.date_from) if filters.date_from else start,
         date_to=min(end, filters.date_to) if filters.date_to else end,
     )
-    uptake = uptake_total(conn, period, index)
+    uptake = uptake_total(conn, period, index, reference)
     programmes = programme_outcomes(conn, filters, by_cohort=False, overall=True, cohort_year=year)
     frame = pd.concat([uptake, programmes.drop(columns=["cohorts"])], axis=1)
     frame.insert(0, "year", year)

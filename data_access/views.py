@@ -24,6 +24,7 @@ from data_access.cache import DataVersions, DecodedTables, Store, cache_key, dat
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import differenced, suppress
+from data_access.reference import REFERENCE_READS, Reference, reference_of
 from data_access.schema import (
     DutyStation,
     Entity,
@@ -67,6 +68,8 @@ class View:
     reads: tuple[str, ...] = ("learning_activity", "headcount", "entities", "duty_stations")
     #: Whether its query takes an ``index`` argument: its activity counts from the summaries (``activity_index``).
     indexed: bool = False
+    #: Whether its query takes a ``reference`` argument: headcount and names from memory (``reference``).
+    referenced: bool = False
     #: The filters its query reads. The others are dropped from its slice, so a filter it ignores
     #: (a period on the LNA, a programme on uptake) reuses the tables computed without it.
     filters: tuple[str, ...] = UPTAKE_FILTERS
@@ -85,6 +88,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         reads=("learning_activity", "headcount", "programme_participation", "duty_stations"),
         indexed=True,
+        referenced=True,
         filters=(*UPTAKE_FILTERS, "programme"),
     ),
     "uptake_total": View(
@@ -95,6 +99,7 @@ VIEWS: dict[str, View] = {
         UPTAKE_RATES,
         groups=None,
         indexed=True,
+        referenced=True,
     ),
     "uptake_by_platform": View(
         "Learners, completers and reach per platform",
@@ -103,6 +108,7 @@ VIEWS: dict[str, View] = {
         UPTAKE_COUNTS,
         UPTAKE_RATES,
         indexed=True,
+        referenced=True,
     ),
     "uptake_by_entity": View(
         "Learners, completers and reach per entity",
@@ -111,6 +117,7 @@ VIEWS: dict[str, View] = {
         UPTAKE_COUNTS,
         UPTAKE_RATES,
         indexed=True,
+        referenced=True,
     ),
     "uptake_by_duty_station": View(
         "Learners, completers and reach per duty station",
@@ -119,6 +126,7 @@ VIEWS: dict[str, View] = {
         UPTAKE_COUNTS,
         UPTAKE_RATES,
         indexed=True,
+        referenced=True,
     ),
     "uptake_by_location": View(
         "Learners and reach at headquarters and in the field",
@@ -127,6 +135,7 @@ VIEWS: dict[str, View] = {
         UPTAKE_COUNTS,
         UPTAKE_RATES,
         indexed=True,
+        referenced=True,
     ),
     "uptake_by_month": View(
         "Learners enrolling and completions per month",
@@ -277,12 +286,21 @@ def run_view(
     return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
 
 
-def _raw_view(engine: Engine, name: str, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def _raw_view(
+    engine: Engine,
+    name: str,
+    filters: Filters,
+    index: ActivityIndex | None = None,
+    reference: Reference | None = None,
+) -> pd.DataFrame:
     view = VIEWS[name]
+    extra: dict[str, object] = {}
+    if view.indexed and index is not None:
+        extra["index"] = index
+    if view.referenced and reference is not None:
+        extra["reference"] = reference
     with engine.connect() as conn:
-        if view.indexed and index is not None:
-            return view.query(conn, filters, index)
-        return view.query(conn, filters)
+        return view.query(conn, filters, **extra)
 
 
 @functools.cache
@@ -325,7 +343,13 @@ def cached_view(
         return _through_cache(
             store,
             key,
-            lambda: _raw_view(engine, view_name, slice_, _shelf(engine).get(versions.of(INDEX_READS), store)),
+            lambda: _raw_view(
+                engine,
+                view_name,
+                slice_,
+                _shelf(engine).get(versions.of(INDEX_READS), store),
+                reference_of(engine, versions.of(REFERENCE_READS)),
+            ),
         )
 
     key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)

@@ -1,0 +1,131 @@
+"""Headcount, entities and duty stations held in memory per data version: the denominators and names
+every uptake figure needs, answered from arrays instead of two or three queries per figure.
+
+The tables are small (thousands of headcount rows), and a cold slice's figures each asked them again;
+``reference_of`` reads them once per data version and process. The answers equal the SQL ones in
+``queries_uptake`` (a test compares them over many slices, on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from data_access.cache import MemoryStore, data_versions
+from data_access.filters import Filters
+from data_access.queries_uptake import duty_stations
+from data_access.schema import Entity, Headcount
+
+#: The upload kinds the reference data is read from.
+REFERENCE_READS = ("headcount", "entities", "duty_stations")
+#: Filter name -> headcount column, in ``Filters`` terms.
+PEOPLE = ("entity", "duty_station", "staff_category", "gender")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One data version's headcount rows (as arrays), entity names and duty stations."""
+
+    as_of: np.ndarray  # datetime64[D] per headcount row
+    #: Per breakdown (the people columns and ``location``): each row's code, and the value of each code.
+    codes: dict[str, np.ndarray]
+    labels: dict[str, np.ndarray]
+    headcount: np.ndarray
+    entities: pd.DataFrame  # entity, name
+    places: pd.DataFrame  # duty_station, name, headquarters, latitude, longitude
+
+    @classmethod
+    def read(cls, engine: Engine) -> Reference:
+        h = Headcount
+        with engine.connect() as conn:
+            rows = pd.DataFrame(
+                conn.execute(
+                    select(h.as_of_date, h.entity_code, h.duty_station_code, h.staff_category, h.gender, h.headcount)
+                ).all(),
+                columns=["as_of", *PEOPLE, "headcount"],
+            )
+            entities = pd.DataFrame(
+                conn.execute(select(Entity.entity_code, Entity.entity_name)).all(), columns=["entity", "name"]
+            )
+            places = duty_stations(conn)
+        headquarters = dict(zip(places["duty_station"], places["headquarters"], strict=True))
+        # As the SQL joins duty_stations: a station it does not list has no location.
+        rows["location"] = rows["duty_station"].map(
+            lambda code: None if code not in headquarters else "Headquarters" if headquarters[code] else "Field"
+        )
+        codes, labels = {}, {}
+        for column in (*PEOPLE, "location"):
+            codes[column], labels[column] = pd.factorize(rows[column])
+        return cls(
+            as_of=pd.to_datetime(rows["as_of"]).to_numpy(dtype="datetime64[D]"),
+            codes=codes,
+            labels={column: np.asarray(values, dtype=object) for column, values in labels.items()},
+            headcount=rows["headcount"].to_numpy(dtype=np.int64),
+            entities=entities,
+            places=places,
+        )
+
+    def _people(self, filters: Filters) -> np.ndarray:
+        rows = np.ones(len(self.headcount), dtype=bool)
+        for name in PEOPLE:
+            value = getattr(filters, name)
+            if value is not None:
+                found = np.flatnonzero(self.labels[name] == value)
+                rows &= self.codes[name] == (found[0] if len(found) else -2)
+        return rows
+
+    def latest_snapshot(self, filters: Filters) -> dt.date | None:
+        """The latest headcount date on or before the period end (of the filtered people), or None."""
+        dates = self.as_of[self._people(filters)]
+        if filters.date_to:
+            dates = dates[dates <= np.datetime64(filters.date_to, "D")]
+        return None if not len(dates) else dates.max().astype(dt.date)
+
+    def _snapshot(self, filters: Filters) -> np.ndarray:
+        """The rows of the filtered people in their latest snapshot (none when there is none)."""
+        as_of = self.latest_snapshot(filters)
+        if as_of is None:
+            return np.zeros(len(self.headcount), dtype=bool)
+        return self._people(filters) & (self.as_of == np.datetime64(as_of, "D"))
+
+    def headcount_total(self, filters: Filters) -> int:
+        return int(self.headcount[self._snapshot(filters)].sum())
+
+    def headcount_by(self, filters: Filters, dimension: str) -> pd.DataFrame:
+        """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""
+        if dimension == "platform":
+            return pd.DataFrame({"headcount": [self.headcount_total(filters)]})
+        rows = self._snapshot(filters)
+        codes = self.codes[dimension][rows]
+        known = codes >= 0
+        codes, staff = codes[known], self.headcount[rows][known]
+        size = len(self.labels[dimension])
+        present = np.bincount(codes, minlength=size) > 0
+        sums = np.bincount(codes, weights=staff, minlength=size)
+        return pd.DataFrame({dimension: self.labels[dimension][present], "headcount": sums[present].astype(np.int64)})
+
+
+def reference_of(engine: Engine, version: str) -> Reference | None:
+    """The reference data of ``version`` (``DataVersions.of(REFERENCE_READS)``), read once per process.
+
+    None when the data changed from ``version`` while it was read: the caller then asks SQL, and no
+    version ever holds another's rows.
+    """
+    held = _held(engine)
+    found = held.get(version)
+    if found is None:
+        found = Reference.read(engine)
+        if data_versions(engine).of(REFERENCE_READS) != version:
+            return None
+        held.set(version, found)
+    return found
+
+
+@functools.cache
+def _held(engine: Engine) -> MemoryStore[Reference]:
+    return MemoryStore(capacity=2)
