@@ -18,10 +18,12 @@ from components.theme import (
     SEQUENTIAL,
     Figure,
     count_text,
+    counts_text,
     figure,
     numbers,
     panels,
     rate_text,
+    rates_text,
     vertical_line,
 )
 
@@ -29,6 +31,16 @@ from components.theme import (
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
     """Nothing to draw: no rows, or every value hidden or zero."""
     return frame.empty or all(not np.nan_to_num(numbers(frame[c])).any() for c in columns)
+
+
+def _positions(values: list[Any]) -> list[tuple[Any, list[int]]]:
+    """Each distinct value (in order of first appearance) with the positions where it occurs; missing
+    values are left out, as pandas' ``groupby`` leaves them out."""
+    found: dict[Any, list[int]] = {}
+    for position, value in enumerate(values):
+        if value is not None and value == value:
+            found.setdefault(value, []).append(position)
+    return list(found.items())
 
 
 def _bar_height(rows: int, per_row: int = 26, minimum: int = 260) -> int:
@@ -48,14 +60,15 @@ def count_bars(
         return None
     frame = frame.iloc[::-1]
     names = list(labels[::-1]) if labels is not None else frame[category].astype(str).tolist()
+    values = {column: numbers(frame[column]) for column in series}
     traces = [
         {
             "type": "bar",
             "y": names,
-            "x": numbers(frame[column]),
+            "x": values[column],
             "orientation": "h",
             "name": label,
-            "text": [count_text(v, min_cell) for v in frame[column]],
+            "text": counts_text(values[column], min_cell),
             "textposition": "auto",
             "cliponaxis": False,
             "customdata": frame[category].tolist(),
@@ -71,13 +84,13 @@ def count_bars(
         barmode="group",
         xaxis={"title": {"text": "People"}},
         yaxis={"type": "category"},
-        annotations=_hidden_labels(frame, list(series), names, min_cell),
+        annotations=_hidden_labels(list(values.values()), names, min_cell),
     )
 
 
-def _hidden_labels(frame: pd.DataFrame, columns: list[str], names: list[str], min_cell: int) -> list[dict[str, Any]]:
+def _hidden_labels(columns: list[np.ndarray], names: list[str], min_cell: int) -> list[dict[str, Any]]:
     """Say "<N" where a bar is hidden, so a missing bar never reads as zero."""
-    hidden_rows = frame[columns].isna().any(axis=1).tolist()
+    hidden_rows = np.isnan(np.vstack(columns)).any(axis=0).tolist()
     return [
         {
             "x": 0,
@@ -113,25 +126,26 @@ def rate_bars(
         return None
     frame = frame.iloc[::-1]
     names = list(labels[::-1]) if labels is not None else frame[category].astype(str).tolist()
+    rates = numbers(frame[rate])
     text = [
-        f"{rate_text(r)} · {count_text(c, min_cell)} {count_label}"
-        for r, c in zip(frame[rate], frame[count], strict=True)
+        f"{r} · {c} {count_label}"
+        for r, c in zip(rates_text(rates), counts_text(numbers(frame[count]), min_cell), strict=True)
     ]
-    groups = [(None, frame)] if colour_by is None else list(frame.groupby(colour_by, sort=False))
+    codes = frame[category].tolist()
+    groups = [(None, list(range(len(frame))))] if colour_by is None else _positions(frame[colour_by].tolist())
     traces = []
-    for index, (group, part) in enumerate(groups):
-        members = [i for i in range(len(frame)) if colour_by is None or frame[colour_by].iloc[i] == group]
+    for index, (group, members) in enumerate(groups):
         traces.append(
             {
                 "type": "bar",
                 "y": [names[i] for i in members],
-                "x": numbers(part[rate]),
+                "x": rates[members],
                 "orientation": "h",
                 "name": str(group) if group is not None else label,
                 "text": [text[i] for i in members],
                 "textposition": "outside",
                 "cliponaxis": False,
-                "customdata": part[category].tolist(),
+                "customdata": [codes[i] for i in members],
                 "marker": {"color": PALETTE[index % len(PALETTE)]},
                 "hovertemplate": f"%{{y}}<br>{label}: %{{text}} {count_label}<extra></extra>",
             }
@@ -141,7 +155,7 @@ def rate_bars(
         line, note = vertical_line(target, f"target {rate_text(target, 0)}")
         shapes.append(line)
         annotations.append(note)
-    top = max(float(pd.Series(numbers(frame[rate])).max()), target or 0)
+    top = max(float(np.nanmax(rates)), target or 0)
     height = _bar_height(len(frame))
     return figure(
         traces,
@@ -164,19 +178,24 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
     """One line per platform over months; suppressed months are gaps."""
     if _empty(frame, value):
         return None
+    months = [f"{month}-01" for month in frame["month"].tolist()]  # ISO date strings: plotly reads them as dates
+    values = numbers(frame[value])
+    text = counts_text(values, min_cell)
     traces = [
         {
             "type": "scatter",
-            "x": (part["month"] + "-01").tolist(),  # ISO date strings: plotly reads them as dates
-            "y": numbers(part[value]),
+            "x": [months[i] for i in members],
+            "y": values[members],
             "mode": "lines+markers",
             "name": str(platform),
             "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
             "marker": {"size": 4},
-            "text": [count_text(v, min_cell) for v in part[value]],
+            "text": [text[i] for i in members],
             "hovertemplate": f"{platform}<br>%{{x|%b %Y}}: %{{text}} {label}<extra></extra>",
         }
-        for index, (platform, part) in enumerate(frame.groupby("platform", sort=True))
+        for index, (platform, members) in enumerate(
+            sorted(_positions(frame["platform"].tolist()), key=lambda item: item[0])
+        )
     ]
     return figure(
         traces,
@@ -193,16 +212,21 @@ def heatmap(
     """Rows x columns coloured by a share; withheld cells stay blank."""
     if _empty(frame, value):
         return None
-    grid = frame.pivot_table(index=rows, columns=columns, values=value, aggfunc="first", dropna=False)
-    grid = grid.astype("Float64")
-    codes = grid.index.tolist()
+    row_codes, row_values = pd.factorize(frame[rows], sort=True)
+    column_codes, column_values = pd.factorize(frame[columns], sort=True)
+    grid = np.full((len(row_values), len(column_values)), np.nan)
+    values = numbers(frame[value])
+    # The first value of each cell wins: written last, in reverse order.
+    cells = np.flatnonzero(~np.isnan(values) & (row_codes >= 0) & (column_codes >= 0))[::-1]
+    grid[row_codes[cells], column_codes[cells]] = values[cells]
+    codes = list(row_values)
     names = [row_labels.get(code, code) if row_labels else code for code in codes]
     trace = {
         "type": "heatmap",
-        "z": grid.to_numpy(dtype=float, na_value=float("nan")),
-        "x": [str(c) for c in grid.columns],
+        "z": grid,
+        "x": [str(c) for c in column_values],
         "y": codes,
-        "customdata": [[code] * len(grid.columns) for code in codes],
+        "customdata": [[code] * len(column_values) for code in codes],
         "colorscale": SEQUENTIAL,
         "colorbar": {"tickformat": ".0%", "title": {"text": "Share"}},
         "hovertemplate": "%{y}<br>%{x}: %{z:.1%}<extra></extra>",
@@ -252,18 +276,21 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, share: str, o
     """100% stacked horizontal bars: ``stack`` values within each ``category``."""
     if _empty(frame, share):
         return None
+    members = dict(_positions(frame[stack].tolist()))
+    categories, shares = frame[category].tolist(), numbers(frame[share])
+    text = rates_text(shares, 0)
     traces = []
     for index, value in enumerate(order):
-        part = frame[frame[stack] == value]
+        part = members.get(value, [])
         traces.append(
             {
                 "type": "bar",
-                "y": part[category].tolist(),
-                "x": numbers(part[share]),
+                "y": [categories[i] for i in part],
+                "x": shares[part],
                 "orientation": "h",
                 "name": value.capitalize(),
                 "marker": {"color": PALETTE[[5, 1, 4][index % 3]]},
-                "text": [rate_text(v, 0) for v in part[share]],
+                "text": [text[i] for i in part],
                 "textposition": "inside",
                 "hovertemplate": f"%{{y}}<br>{value}: %{{text}}<extra></extra>",
             }
@@ -281,18 +308,19 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
     """Shares per category, one bar per ``series`` value (e.g. LNA cycles side by side)."""
     if _empty(frame, share):
         return None
+    categories, shares = frame[category].tolist(), numbers(frame[share])
     traces = [
         {
             "type": "bar",
-            "y": part[category].tolist(),
-            "x": numbers(part[share]),
+            "y": [categories[i] for i in part],
+            "x": shares[part],
             "orientation": "h",
             "name": str(value),
             "marker": {"color": PALETTE[index % len(PALETTE)]},
-            "customdata": part[category].tolist(),
+            "customdata": [categories[i] for i in part],
             "hovertemplate": f"{value}<br>%{{y}}: %{{x:.1%}}<extra></extra>",
         }
-        for index, (value, part) in enumerate(frame.groupby(series, sort=True))
+        for index, (value, part) in enumerate(sorted(_positions(frame[series].tolist()), key=lambda item: item[0]))
     ]
     return figure(
         traces,

@@ -46,6 +46,16 @@ def rate_text(value: Any, digits: int = 1) -> str:
     return f"{float(value) * 100:.{digits}f}%"
 
 
+def counts_text(values: np.ndarray, min_cell: int) -> list[str]:
+    """``count_text`` of each value of a float array (NaN: suppressed)."""
+    return [f"<{min_cell}" if v != v else f"{int(v):,}" for v in values.tolist()]
+
+
+def rates_text(values: np.ndarray, digits: int = 1) -> list[str]:
+    """``rate_text`` of each value of a float array (NaN: withheld)."""
+    return ["–" if v != v else f"{v * 100:.{digits}f}%" for v in values.tolist()]
+
+
 GRID = "#EBF0F8"
 AXIS_STYLE: dict[str, Any] = {"gridcolor": GRID, "zerolinecolor": "#C8D4E3", "linecolor": GRID, "automargin": True}
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}

@@ -96,6 +96,20 @@ class Reference:
     def headcount_total(self, filters: Filters) -> int:
         return int(self.headcount[self._snapshot(filters)].sum())
 
+    def staff_figures(self, filters: Filters) -> dict[str, object]:
+        """Headcount, and entities and duty stations with staff, in the latest snapshot (``kpis.headcount_figures``)."""
+        as_of = self.latest_snapshot(filters)
+        if as_of is None:
+            return {"as_of_date": None, "headcount": 0, "entities": 0, "duty_stations": 0}
+        rows = self._snapshot(filters)
+        staffed = rows & (self.headcount > 0)
+        return {
+            "as_of_date": as_of.isoformat(),
+            "headcount": int(self.headcount[rows].sum()),
+            "entities": len(np.unique(self.codes["entity"][staffed])),
+            "duty_stations": len(np.unique(self.codes["duty_station"][staffed])),
+        }
+
     def headcount_by(self, filters: Filters, dimension: str) -> pd.DataFrame:
         """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""
         if dimension == "platform":

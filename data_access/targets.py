@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
@@ -78,8 +79,16 @@ def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.Da
 
     ``actuals`` is the suppressed ``kpi_actuals`` view, so a withheld figure gets no status.
     """
+    return pd.DataFrame(kpi_status_records(engine, filters, actuals), columns=list(STATUS_COLUMNS))
+
+
+STATUS_COLUMNS = ("kpi", "scope", "year", "target", "actual", "status")
+
+
+def kpi_status_records(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> list[dict[str, Any]]:
+    """``kpi_status`` as one dict per target (what a page draws from, without building a table)."""
     if actuals.empty:
-        return pd.DataFrame(columns=["kpi", "scope", "year", "target", "actual", "status"])
+        return []
     year = int(actuals["year"].iloc[0])
     scopes = [ALL_SCOPE] + ([filters.entity] if filters.entity else [])
     query = (
@@ -89,10 +98,10 @@ def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.Da
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    row = actuals.iloc[0]
+    row = actuals.iloc[0].to_dict()
     records = []
     for target in rows:
         actual = row[MEASURED[target.kpi]]
-        records.append((*target, actual, status_of(actual, target.target)))
-    # Built in one go: adding columns one by one to a frame is slow with pandas' Arrow-backed labels.
-    return pd.DataFrame(records, columns=["kpi", "scope", "year", "target", "actual", "status"])
+        actual = None if actual is pd.NA else actual
+        records.append(dict(zip(STATUS_COLUMNS, (*target, actual, status_of(actual, target.target)), strict=True)))
+    return records

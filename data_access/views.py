@@ -20,7 +20,7 @@ from sqlalchemy import Engine, func, select
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
 from data_access.activity_index import ActivityIndex
 from data_access.activity_shelf import INDEX_READS, IndexShelf
-from data_access.cache import DataVersions, DecodedTables, Store, cache_key, data_versions
+from data_access.cache import DataVersions, DecodedTables, MemoryStore, Store, cache_key, data_versions
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import differenced, suppress
@@ -424,8 +424,29 @@ def cached_options(engine: Engine, store: Store, versions: DataVersions) -> dict
     return options
 
 
-def data_as_of(engine: Engine) -> str | None:
-    """When the latest loaded upload was committed (ISO, UTC, to the minute), or None."""
+def data_as_of(engine: Engine, versions: DataVersions | None = None) -> str | None:
+    """When the latest loaded upload was committed (ISO, UTC, to the minute), or None.
+
+    With ``versions`` (the data versions just read), asked once per process and version: it
+    changes only with a batch loaded or rolled back, which changes the versions too.
+    """
+    if versions is None:
+        return _data_as_of(engine)
+    held, key = _as_of_held(engine), versions.of(tuple(versions))
+    found = held.get(key)
+    if found is None:
+        found = (_data_as_of(engine),)
+        if data_versions(engine) == versions:  # not kept when a batch landed meanwhile
+            held.set(key, found)
+    return found[0]
+
+
+@functools.cache
+def _as_of_held(engine: Engine) -> MemoryStore[tuple[str | None]]:
+    return MemoryStore(capacity=8)
+
+
+def _data_as_of(engine: Engine) -> str | None:
     query = select(func.max(UploadBatch.uploaded_at)).where(UploadBatch.status == "loaded")
     with engine.connect() as conn:
         latest = conn.execute(query).scalar()

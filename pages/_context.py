@@ -29,6 +29,7 @@ from components.filters import PAGES_LOCATION
 from components.tables import data_table
 from data_access.cache import DataVersions, MemoryStore, Store, cache_key, data_versions
 from data_access.filters import Filters
+from data_access.reference import REFERENCE_READS, Reference, reference_of
 from data_access.store import default_cache, default_engine
 from data_access.views import VIEWS, cached_options, cached_view, data_as_of
 
@@ -53,7 +54,8 @@ class PageContext:
         options = cached_options(engine, default_cache(settings.get("CACHE_URL")), versions)
         if user is not None and user.entities is not None:
             options["entity"] = [(code, label) for code, label in options["entity"] if code in user.entities]
-        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), data_as_of(engine), options, versions)
+        as_of = data_as_of(engine, versions)
+        return cls(filters, engine, settings.get_int("MIN_CELL_SIZE"), as_of, options, versions)
 
     @classmethod
     def from_location(cls, pathname: str | None, search: str | None) -> PageContext:
@@ -69,6 +71,10 @@ class PageContext:
             store = default_cache(settings.get("CACHE_URL"))
             self.tables[name] = cached_view(self.engine, store, self.versions, name, self.filters, self.min_cell)
         return self.tables[name]
+
+    def reference(self) -> Reference | None:
+        """Headcount and names of this visit's data version, held in memory (None while the data changes)."""
+        return reference_of(self.engine, self.versions.of(REFERENCE_READS))
 
     def rendered(self, name: str, render: Callable[[PageContext], Any]) -> Any:
         """``render(self)`` as JSON, or the same page's content as rendered before for this slice, viewer

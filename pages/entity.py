@@ -13,7 +13,7 @@ from components.figure_card import empty_state
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
 from components.theme import count_text
-from data_access.targets import kpi_status
+from data_access.targets import kpi_status_records
 from data_access.views import entity_profile
 from pages._context import PageContext
 
@@ -45,7 +45,7 @@ def content(page: PageContext, code: str | None) -> html.Div:
             ]
         )
     total = page.view("uptake_total").iloc[0]
-    targets = kpi_status(page.engine, page.filters, page.view("kpi_actuals"))
+    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
     needs = page.view("needs_by_need").head(TOP_NEEDS)
     programmes = page.view("programme_summary")
     stations = page.view("uptake_by_duty_station").head(15)
@@ -67,7 +67,7 @@ def content(page: PageContext, code: str | None) -> html.Div:
             dbc.Row([dbc.Col(card, xs=6, md=3, className="mb-3") for card in cards], id="entity-cards"),
             html.H2("Against targets", className="h5"),
             dbc.Row(
-                [dbc.Col(target_card(**row), xs=12, sm=6, lg=3, className="mb-3") for row in targets.to_dict("records")]
+                [dbc.Col(target_card(**row), xs=12, sm=6, lg=3, className="mb-3") for row in targets]
                 or [dbc.Col(html.P("No KPI targets for this year.", className="text-muted"))],
                 id="entity-targets",
             ),

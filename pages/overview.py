@@ -11,7 +11,7 @@ from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
 from components.theme import count_text
 from data_access.kpis import staff_figures
-from data_access.targets import kpi_status
+from data_access.targets import kpi_status_records
 from pages._context import PageContext
 
 dash.register_page(__name__, path="/", name="Overview", title="Overview", order=0, warm=True)
@@ -23,7 +23,7 @@ TOP_NEEDS = 8
 
 def headline_cards(page: PageContext) -> list[dbc.Card]:
     total = page.view("uptake_total").iloc[0]
-    staff = staff_figures(page.engine, page.filters)
+    staff = staff_figures(page.engine, page.filters, page.reference())
     return [
         kpi_card("Staff (headcount)", count_text(total["headcount"], page.min_cell), f"as of {staff['as_of_date']}"),
         kpi_card("Entities", f"{staff['entities']:,}", "with staff in the latest snapshot"),
@@ -34,8 +34,8 @@ def headline_cards(page: PageContext) -> list[dbc.Card]:
 
 
 def target_cards(page: PageContext) -> list[dbc.Card]:
-    targets = kpi_status(page.engine, page.filters, page.view("kpi_actuals"))
-    return [target_card(**row) for row in targets.to_dict("records")]
+    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
+    return [target_card(**row) for row in targets]
 
 
 def layout(**query: str) -> html.Div:
