@@ -79,23 +79,26 @@ def differenced(
 
 def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """For each child row, the position of the parent row with the same keys (-1: none; the first if several)."""
-    first = np.flatnonzero(~parent.duplicated(keys).to_numpy())
-    if len(keys) == 1:
-        index, wanted = pd.Index(parent[keys[0]].iloc[first]), pd.Index(child[keys[0]])
-    else:
-        index, wanted = pd.MultiIndex.from_frame(parent[keys].iloc[first]), pd.MultiIndex.from_frame(child[keys])
-    found = index.get_indexer(wanted)
-    return np.where(found >= 0, first[found], -1)
+    # Each key column of both tables coded together, the codes combined into one number per row.
+    combined = np.zeros(len(parent) + len(child), dtype=np.int64)
+    for key in keys:
+        values = np.concatenate([parent[key].to_numpy(dtype=object), child[key].to_numpy(dtype=object)])
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        combined = pd.factorize(combined * len(uniques) + codes)[0]
+    theirs, mine = combined[: len(parent)], combined[len(parent) :]
+    known, first = np.unique(theirs, return_index=True)
+    if not len(known):
+        return np.full(len(child), -1)
+    at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
+    return np.where(known[at] == mine, first[at], -1)
 
 
 def _matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Columns as one float array (rows x columns), NaN where a cell holds no number."""
-    try:
-        return frame[columns].to_numpy(dtype=float, na_value=np.nan).reshape(len(frame), len(columns))
-    except (TypeError, ValueError):
-        return np.array([_numbers(frame[column]) for column in columns], dtype=float).T.reshape(
-            len(frame), len(columns)
-        )
+    matrix = np.empty((len(frame), len(columns)))
+    for position, column in enumerate(columns):
+        matrix[:, position] = _numbers(frame[column])
+    return matrix
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
