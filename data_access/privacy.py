@@ -61,17 +61,25 @@ def _complementary(codes: np.ndarray, values: np.ndarray, mask: np.ndarray) -> n
 
 
 def differenced(
-    child: pd.DataFrame, parent: pd.DataFrame, columns: list[str], keys: list[str], min_cell: int
+    child: pd.DataFrame,
+    parent: pd.DataFrame,
+    columns: list[str],
+    keys: list[str],
+    min_cell: int,
+    mine: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``."""
+    """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``.
+
+    ``mine`` is ``count_matrix(child, columns)`` when the caller has it already.
+    """
     if parent.empty:
         return {column: np.zeros(len(child), dtype=bool) for column in columns}
-    mine = _matrix(child, columns)
+    mine = count_matrix(child, columns) if mine is None else mine
     if keys:
         where = _rows_of(child, parent, keys)
-        theirs = np.where((where >= 0)[:, np.newaxis], _matrix(parent, columns)[where], np.nan)
+        theirs = np.where((where >= 0)[:, np.newaxis], count_matrix(parent, columns)[where], np.nan)
     else:
-        theirs = np.broadcast_to(_matrix(parent.iloc[:1], columns), mine.shape)
+        theirs = np.broadcast_to(count_matrix(parent.iloc[:1], columns), mine.shape)
     difference = np.where(np.isnan(theirs), 0.0, theirs) - mine
     hidden = (difference > 0) & (difference < min_cell)
     return {column: hidden[:, position] for position, column in enumerate(columns)}
@@ -93,7 +101,7 @@ def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.n
     return np.where(known[at] == mine, first[at], -1)
 
 
-def _matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+def count_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Columns as one float array (rows x columns), NaN where a cell holds no number."""
     matrix = np.empty((len(frame), len(columns)))
     for position, column in enumerate(columns):
@@ -116,18 +124,22 @@ def suppress(
     min_cell: int,
     groups: list[str] | None = None,
     extra: Mapping[str, np.ndarray] | None = None,
+    count_values: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The frame with small counts suppressed and the rates built on them withheld.
 
     ``rates`` maps each rate column to the count columns it is built on; ``groups`` names
     the columns whose rows are siblings for complementary suppression (None: no siblings,
-    []: all rows are siblings); ``extra`` adds masks found by differencing.
+    []: all rows are siblings); ``extra`` adds masks found by differencing; ``count_values`` is
+    ``count_matrix(frame, counts)`` when the caller has it already.
     """
     frame = frame.copy()
     hidden: dict[str, np.ndarray] = {}
     codes: np.ndarray | None = None
     counts, rates = list(counts), dict(rates)
-    count_values, rate_values = _matrix(frame, counts), _matrix(frame, list(rates))
+    if count_values is None:
+        count_values = count_matrix(frame, counts)
+    rate_values = count_matrix(frame, list(rates))
     for position, column in enumerate(counts):
         values = count_values[:, position]
         mask = (values > 0) & (values < min_cell)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
@@ -99,6 +100,9 @@ def activity_counts(conn: Connection, filters: Filters, dimension: str | None) -
     return pd.DataFrame(conn.execute(query).all(), columns=[dimension, *names])
 
 
+ACTIVITY_COUNTS = ("learners", "completers", "activities", "completions")
+
+
 def _counts(conn: Connection, filters: Filters, dimension: str | None, index: ActivityIndex | None) -> pd.DataFrame:
     if index is not None and index.covers(filters):
         return index.uptake_by(filters, dimension)
@@ -119,14 +123,24 @@ def uptake_by(
     """
     frame = _counts(conn, filters, dimension, index)
     staff = headcount_by(conn, filters, dimension) if reference is None else reference.headcount_by(filters, dimension)
+    # Either side may lack a value (staff who learned nothing, learners outside the snapshot): an outer
+    # join in key order, missing counts 0. A few hundred rows at most, so plain Python beats a merge.
+    columns = [frame[c].tolist() for c in (dimension, *ACTIVITY_COUNTS)]
     if dimension == "platform":
-        frame["headcount"] = int(staff["headcount"].iloc[0])
+        total = int(staff["headcount"].iloc[0])
+        cells = {key: [*counts, total] for key, *counts in zip(*columns, strict=True)}
     else:
-        frame = frame.merge(staff, on=dimension, how="outer").fillna(
-            {"learners": 0, "completers": 0, "activities": 0, "completions": 0, "headcount": 0}
-        )
-    frame["reach_rate"] = frame["learners"] / frame["headcount"].where(frame["headcount"] > 0)
-    return frame.sort_values("learners", ascending=False, kind="stable").reset_index(drop=True)
+        cells = {key: [*counts, 0] for key, *counts in zip(*columns, strict=True)}
+        for key, headcount in zip(staff[dimension].tolist(), staff["headcount"].tolist(), strict=True):
+            cells.setdefault(key, [0, 0, 0, 0, 0])[4] = headcount
+    keys = list(cells) if dimension == "platform" else sorted(cells)
+    values = np.array([cells[key] for key in keys], dtype=np.int64).reshape(len(keys), 5)
+    learners, headcount = values[:, 0], values[:, 4]
+    order = np.argsort(-learners, kind="stable")
+    out = {dimension: np.array(keys, dtype=object)[order]}
+    out |= {name: values[order, position] for position, name in enumerate((*ACTIVITY_COUNTS, "headcount"))}
+    out["reach_rate"] = np.divide(learners, headcount, out=np.full(len(keys), np.nan), where=headcount > 0)[order]
+    return pd.DataFrame(out)
 
 
 def uptake_total(
@@ -152,7 +166,9 @@ def uptake_by_entity(
     else:
         query = select(Entity.entity_code, Entity.entity_name)
         names = pd.DataFrame(conn.execute(query).all(), columns=["entity", "name"])
-    return names.merge(frame, on="entity", how="right")[["entity", "name", *frame.columns[1:]]]
+    found = dict(zip(names["entity"].tolist(), names["name"].tolist(), strict=True))
+    frame.insert(1, "name", [found.get(code) for code in frame["entity"].tolist()])
+    return frame
 
 
 def uptake_by_duty_station(

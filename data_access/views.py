@@ -23,7 +23,7 @@ from data_access.activity_shelf import INDEX_READS, IndexShelf
 from data_access.cache import DataVersions, DecodedTables, MemoryStore, Store, cache_key, data_versions
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
-from data_access.privacy import differenced, suppress
+from data_access.privacy import count_matrix, differenced, suppress
 from data_access.reference import REFERENCE_READS, Reference, reference_of
 from data_access.schema import (
     DutyStation,
@@ -275,15 +275,19 @@ def run_view(
     filters = view.slice_of(filters)
     query = raw or (lambda view_name, slice_: _raw_view(engine, view_name, slice_))
     frame = query(name, filters)
+    counts = list(view.counts)
+    values = count_matrix(frame, counts)
     extra: dict[str, np.ndarray] = {}
     for dimension in view.dimensions:
         if getattr(filters, dimension) is None or frame.empty:
             continue
         parent = query(name, filters.without(dimension))
-        for column, found in differenced(frame, parent, list(view.counts), list(view.keys), min_cell).items():
+        for column, found in differenced(frame, parent, counts, list(view.keys), min_cell, values).items():
             extra[column] = extra.get(column, found) | found
     groups = None if view.groups is None else list(view.groups)
-    return suppress(frame, counts=view.counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
+    return suppress(
+        frame, counts=counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra, count_values=values
+    )
 
 
 def _raw_view(
