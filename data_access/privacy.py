@@ -111,9 +111,10 @@ def count_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 def _numbers(values: pd.Series) -> np.ndarray:
     """A column as floats, NaN where it holds no number."""
-    if pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        return values.to_numpy(dtype=float, na_value=np.nan)
-    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    try:  # numeric columns, nullable ones included (NA becomes NaN): the common case, and quick
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def suppress(
@@ -133,10 +134,13 @@ def suppress(
     []: all rows are siblings); ``extra`` adds masks found by differencing; ``count_values`` is
     ``count_matrix(frame, counts)`` when the caller has it already.
     """
-    frame = frame.copy()
     hidden: dict[str, np.ndarray] = {}
     codes: np.ndarray | None = None
     counts, rates = list(counts), dict(rates)
+    # Columns taken one by one are costly in pandas: only those kept as they are.
+    columns: dict[str, object] = {
+        column: None if column in rates or column in counts else frame[column] for column in frame.columns
+    }
     if count_values is None:
         count_values = count_matrix(frame, counts)
     rate_values = count_matrix(frame, list(rates))
@@ -152,7 +156,7 @@ def suppress(
         hidden[column] = mask
         missing = np.isnan(values)
         whole = np.round(np.where(missing, 0.0, values)).astype(np.int64)
-        frame[column] = pd.arrays.IntegerArray(whole, mask | missing)
+        columns[column] = pd.arrays.IntegerArray(whole, mask | missing)
     for position, (rate, basis) in enumerate(rates.items()):
         withheld = np.zeros(len(frame), dtype=bool)
         for column in basis:
@@ -160,8 +164,9 @@ def suppress(
                 withheld |= hidden[column]
         values = rate_values[:, position]
         missing = np.isnan(values)
-        frame[rate] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), withheld | missing)
-    return frame
+        columns[rate] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), withheld | missing)
+    # One new table, rather than a copy changed column by column.
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def label(min_cell: int) -> str:
