@@ -106,9 +106,9 @@ class DecodedTables:
     as many as that store would hold, and never encoded at all.
     """
 
-    #: Enough for what a commit's warm-up computes (about 25 tables for each of about 80 slices), so the
+    #: Enough for what a commit's warm-up computes (about 25 tables for each of about 100 slices), so the
     #: first visit of a warmed slice needs no decoding either.
-    def __init__(self, store: Store, capacity: int = 2048) -> None:
+    def __init__(self, store: Store, capacity: int = 4096) -> None:
         self.store = store
         self.shared = getattr(store, "shared", True)
         self.frames: MemoryStore[pd.DataFrame] = MemoryStore(

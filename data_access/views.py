@@ -6,6 +6,7 @@ the export route asks for the same table, so a download is exactly what the char
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import datetime as dt
 import functools
@@ -388,7 +389,7 @@ WARM_DUTY_STATIONS = 20
 def first_clicks(engine: Engine, options: Mapping[str, list[tuple[str, str]]]) -> list[Filters]:
     """The one-filter slices people open first: each platform, gender, staff category and entity,
     the ``WARM_DUTY_STATIONS`` duty stations with the most staff in the latest headcount, and each
-    calendar year."""
+    calendar year and quarter."""
     h = Headcount
     largest = (
         select(h.duty_station_code)
@@ -402,17 +403,43 @@ def first_clicks(engine: Engine, options: Mapping[str, list[tuple[str, str]]]) -
     slices = [Filters(duty_station=code) for code in stations]
     for name in ("platform", "gender", "staff_category", "entity"):
         slices += [Filters(**{name: value}) for value, _ in options.get(name, [])]
-    return slices + calendar_years(options)
+    # A quarter can be a year so far (the latest one, in its first quarter): each slice once.
+    return list(dict.fromkeys(slices + calendar_years(options) + calendar_quarters(options)))
 
 
 def calendar_years(options: Mapping[str, list[tuple[str, str]]]) -> list[Filters]:
-    """Each calendar year with activity, as the filter bar asks for it (January to December, and the
-    latest year from January to the latest month): KPI targets are set per year."""
-    years = sorted({int(month[:4]) for month, _ in options.get("months", [])})
+    """Each calendar year with activity, as the filter bar asks for it: January to December, and the
+    latest year from January to the latest month, with the end left open or picked (KPI targets are
+    set per year)."""
+    months = [month for month, _ in options.get("months", [])]
+    if not months:
+        return []
+    years = sorted({int(month[:4]) for month in months})
+    latest = dt.date(years[-1], 1, 1)
+    slices = [Filters(date_from=dt.date(year, 1, 1), date_to=dt.date(year, 12, 31)) for year in years[:-1]]
+    return [*slices, Filters(date_from=latest), Filters(date_from=latest, date_to=_month_end(months[-1]))]
+
+
+def calendar_quarters(options: Mapping[str, list[tuple[str, str]]]) -> list[Filters]:
+    """Each calendar quarter with activity, from its first month to its last (the latest quarter to
+    the latest month), as a quarterly review picks it in the filter bar."""
+    months = [month for month, _ in options.get("months", [])]
+    if not months:
+        return []
+    latest = _month_end(months[-1])
+    quarters = sorted({(int(month[:4]), (int(month[5:7]) - 1) // 3) for month in months})
     return [
-        Filters(date_from=dt.date(year, 1, 1), date_to=None if year == years[-1] else dt.date(year, 12, 31))
-        for year in years
+        Filters(
+            date_from=dt.date(year, 3 * quarter + 1, 1),
+            date_to=min(_month_end(f"{year}-{3 * quarter + 3:02d}"), latest),
+        )
+        for year, quarter in quarters
     ]
+
+
+def _month_end(month: str) -> dt.date:
+    year, number = int(month[:4]), int(month[5:7])
+    return dt.date(year, number, calendar.monthrange(year, number)[1])
 
 
 def cached_options(engine: Engine, store: Store, versions: DataVersions) -> dict[str, list[tuple[str, str]]]:

@@ -135,8 +135,9 @@ def test_warming_also_computes_the_filters_people_click_first(engine, monkeypatc
     assert load(engine, "learning_activity", to_csv([activity(n) for n in range(30)]), "a.csv").status == "loaded"
     monkeypatch.setattr(views, "WARM_DUTY_STATIONS", 2)
     store = CountingStore()
-    # the whole organisation, 2 duty stations, 1 platform, 4 genders, 8 staff categories, 3 entities, 1 year
-    assert len(warm_views(engine, store, 5)) == 1 + 2 + 1 + 4 + 8 + 3 + 1
+    # the whole organisation, 2 duty stations, 1 platform, 4 genders, 8 staff categories, 3 entities,
+    # 1 year (to the latest month, with its end open and picked; its first quarter is the same slice)
+    assert len(warm_views(engine, store, 5)) == 1 + 2 + 1 + 4 + 8 + 3 + 2
     store.computed.clear()
     versions = data_versions(engine)
     warmed = [
@@ -147,6 +148,7 @@ def test_warming_also_computes_the_filters_people_click_first(engine, monkeypatc
         Filters(entity="MONUSCO"),
         Filters(staff_category="GS"),
         Filters(date_from=dt.date(2024, 1, 1)),  # the latest year, to the latest month
+        Filters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 3, 31)),  # the same, its end picked
     ]
     for filters in warmed:
         for name in VIEWS:
@@ -162,8 +164,19 @@ def test_the_calendar_years_warmed_are_the_ones_the_filter_bar_asks_for():
         Filters(date_from=dt.date(2022, 1, 1), date_to=dt.date(2022, 12, 31)),
         Filters(date_from=dt.date(2023, 1, 1), date_to=dt.date(2023, 12, 31)),
         Filters(date_from=dt.date(2024, 1, 1)),
+        Filters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 9, 30)),
     ]
     assert views.calendar_years({"months": []}) == []
+
+
+def test_the_calendar_quarters_warmed_end_with_the_latest_month():
+    months = [(month, month) for month in ("2023-11", "2023-12", "2024-01", "2024-02", "2024-03", "2024-04")]
+    assert views.calendar_quarters({"months": months}) == [
+        Filters(date_from=dt.date(2023, 10, 1), date_to=dt.date(2023, 12, 31)),
+        Filters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 3, 31)),
+        Filters(date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 4, 30)),
+    ]
+    assert views.calendar_quarters({"months": []}) == []
 
 
 def test_warming_stops_when_the_data_changes_meanwhile(engine):
