@@ -161,11 +161,7 @@ def uptake_by_entity(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
     frame = uptake_by(conn, filters, "entity", index, reference)
-    if reference is not None:
-        names = reference.entities
-    else:
-        query = select(Entity.entity_code, Entity.entity_name)
-        names = pd.DataFrame(conn.execute(query).all(), columns=["entity", "name"])
+    names = reference.entities if reference is not None else entity_names(conn)
     found = dict(zip(names["entity"].tolist(), names["name"].tolist(), strict=True))
     frame.insert(1, "name", [found.get(code) for code in frame["entity"].tolist()])
     return frame
@@ -179,6 +175,11 @@ def uptake_by_duty_station(
     return places.merge(frame, on="duty_station", how="right")[
         ["duty_station", "name", "headquarters", *frame.columns[1:], "latitude", "longitude"]
     ]
+
+
+def entity_names(conn: Connection) -> pd.DataFrame:
+    """Each entity's code and name."""
+    return pd.DataFrame(conn.execute(select(Entity.entity_code, Entity.entity_name)).all(), columns=["entity", "name"])
 
 
 def duty_stations(conn: Connection) -> pd.DataFrame:

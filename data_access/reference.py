@@ -18,12 +18,12 @@ from sqlalchemy import Engine, select
 
 from data_access.cache import MemoryStore, data_versions
 from data_access.filters import Filters
-from data_access.queries_uptake import duty_stations
-from data_access.schema import Entity, Headcount
+from data_access.queries_uptake import duty_stations, entity_names
+from data_access.schema import Headcount
 
 #: The upload kinds the reference data is read from.
 REFERENCE_READS = ("headcount", "entities", "duty_stations")
-#: Filter name -> headcount column, in ``Filters`` terms.
+#: The people filters, which are also the headcount's breakdowns (``Filters`` names).
 PEOPLE = ("entity", "duty_station", "staff_category", "gender")
 
 
@@ -49,10 +49,7 @@ class Reference:
                 ).all(),
                 columns=["as_of", *PEOPLE, "headcount"],
             )
-            entities = pd.DataFrame(
-                conn.execute(select(Entity.entity_code, Entity.entity_name)).all(), columns=["entity", "name"]
-            )
-            places = duty_stations(conn)
+            entities, places = entity_names(conn), duty_stations(conn)
         headquarters = dict(zip(places["duty_station"], places["headquarters"], strict=True))
         # As the SQL joins duty_stations: a station it does not list has no location.
         rows["location"] = rows["duty_station"].map(

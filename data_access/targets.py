@@ -74,15 +74,15 @@ def status_of(actual: float | None, target: float) -> str:
     return "at risk" if actual >= AT_RISK_FRACTION * target else "off track"
 
 
+STATUS_COLUMNS = ("kpi", "scope", "year", "target", "actual", "status")
+
+
 def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.DataFrame:
     """Targets for the actuals' year and the filtered entity (or ALL), each with its actual and status.
 
     ``actuals`` is the suppressed ``kpi_actuals`` view, so a withheld figure gets no status.
     """
     return pd.DataFrame(kpi_status_records(engine, filters, actuals), columns=list(STATUS_COLUMNS))
-
-
-STATUS_COLUMNS = ("kpi", "scope", "year", "target", "actual", "status")
 
 
 def kpi_status_records(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> list[dict[str, Any]]:
