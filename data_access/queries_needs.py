@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
@@ -48,20 +49,33 @@ def needs_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:
     """Per need: respondents, need_share (of all respondents in the slice), high-priority respondents and share."""
     cycle = cycle_in_view(conn, filters)
     query = _scope(select(L.learning_need, L.priority, func.sum(L.respondents)), filters, need=False, cycle=cycle)
-    rows = _respondents(conn, query.group_by(L.learning_need, L.priority), ["learning_need", "priority"])
-    total = rows["respondents"].sum()
-    if filters.learning_need:
-        rows = rows[rows["learning_need"] == filters.learning_need]
-    rows["high"] = rows["respondents"].where(rows["priority"] == "high", 0)
-    frame = rows.groupby("learning_need", as_index=False)[["respondents", "high"]].sum()
-    frame = frame.rename(columns={"high": "high_priority_respondents"})
-    frame.insert(0, "area", frame["learning_need"].map(area_of))
-    frame["need_share"] = frame["respondents"] / total if total else pd.NA
-    frame["high_priority_share"] = frame["high_priority_respondents"] / frame["respondents"].where(
-        frame["respondents"] > 0
+    rows = conn.execute(query.group_by(L.learning_need, L.priority)).all()
+    # Totalled per need in plain Python and made a table once: a few dozen rows, where pandas'
+    # grouping and per-column arithmetic cost more than the query.
+    total = sum(respondents for _, _, respondents in rows)
+    per_need: dict[str, list[int]] = {}
+    for need, priority, respondents in rows:
+        if filters.learning_need and need != filters.learning_need:
+            continue
+        cell = per_need.setdefault(need, [0, 0])
+        cell[0] += respondents
+        cell[1] += respondents if priority == "high" else 0
+    needs = sorted(per_need)
+    counts = np.array([per_need[need] for need in needs], dtype=np.int64).reshape(len(needs), 2)
+    order = np.argsort(-counts[:, 0], kind="stable")
+    respondents, high = counts[order, 0], counts[order, 1]
+    named = [needs[i] for i in order]
+    return pd.DataFrame(
+        {
+            "cycle": np.array([cycle] * len(named), dtype=object),
+            "area": np.array([area_of(need) for need in named], dtype=object),
+            "learning_need": np.array(named, dtype=object),
+            "respondents": respondents,
+            "high_priority_respondents": high,
+            "need_share": respondents / total if total else pd.NA,
+            "high_priority_share": np.divide(high, respondents, out=np.full(len(named), np.nan), where=respondents > 0),
+        }
     )
-    frame.insert(0, "cycle", cycle)
-    return frame.sort_values("respondents", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def needs_by_priority(conn: Connection, filters: Filters) -> pd.DataFrame:

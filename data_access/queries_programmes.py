@@ -96,6 +96,8 @@ def programme_outcomes(
     # than the query on a small slice.
     data: dict[str, Any] = dict(zip(columns, zip(*rows, strict=True), strict=True)) if rows else {}
     data = {name: list(data.get(name, ())) for name in columns}
+    for name in key_names:  # text, even with no rows (an empty list would make a float column)
+        data[name] = np.array(data[name], dtype=object)
     for name in ("cohorts", *COUNTS):
         data[name] = np.asarray(data[name], dtype=np.int64)
     for rate, (part, whole) in SHARES.items():
