@@ -201,7 +201,9 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
         traces,
         height=340,
         yaxis={"title": {"text": label.capitalize()}},
-        xaxis={"tickformat": "%b %Y", "type": "date"},
+        # A short span gets a tick per month: left to itself plotly ticks twice a month, and the month
+        # labels repeat.
+        xaxis={"tickformat": "%b %Y", "type": "date", **({"dtick": "M1"} if len(set(months)) <= 12 else {})},
         hovermode="x",
     )
 
