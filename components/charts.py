@@ -33,14 +33,14 @@ def _empty(frame: pd.DataFrame, *columns: str) -> bool:
     return frame.empty or all(not np.nan_to_num(numbers(frame[c])).any() for c in columns)
 
 
-def _positions(values: list[Any]) -> list[tuple[Any, list[int]]]:
-    """Each distinct value (in order of first appearance) with the positions where it occurs; missing
-    values are left out, as pandas' ``groupby`` leaves them out."""
+def _positions(values: list[Any], *, sort: bool = False) -> list[tuple[Any, list[int]]]:
+    """Each distinct value (in order of first appearance, or sorted) with the positions where it
+    occurs; missing values are left out, as pandas' ``groupby`` leaves them out."""
     found: dict[Any, list[int]] = {}
     for position, value in enumerate(values):
         if value is not None and value == value:
             found.setdefault(value, []).append(position)
-    return list(found.items())
+    return sorted(found.items(), key=lambda item: item[0]) if sort else list(found.items())
 
 
 def _bar_height(rows: int, per_row: int = 26, minimum: int = 260) -> int:
@@ -193,9 +193,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
             "text": [text[i] for i in members],
             "hovertemplate": f"{platform}<br>%{{x|%b %Y}}: %{{text}} {label}<extra></extra>",
         }
-        for index, (platform, members) in enumerate(
-            sorted(_positions(frame["platform"].tolist()), key=lambda item: item[0])
-        )
+        for index, (platform, members) in enumerate(_positions(frame["platform"].tolist(), sort=True))
     ]
     return figure(
         traces,
@@ -322,7 +320,7 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
             "customdata": [categories[i] for i in part],
             "hovertemplate": f"{value}<br>%{{y}}: %{{x:.1%}}<extra></extra>",
         }
-        for index, (value, part) in enumerate(sorted(_positions(frame[series].tolist()), key=lambda item: item[0]))
+        for index, (value, part) in enumerate(_positions(frame[series].tolist(), sort=True))
     ]
     return figure(
         traces,

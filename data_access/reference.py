@@ -83,22 +83,21 @@ class Reference:
             dates = dates[dates <= np.datetime64(filters.date_to, "D")]
         return None if not len(dates) else dates.max().astype(dt.date)
 
-    def _snapshot(self, filters: Filters) -> np.ndarray:
-        """The rows of the filtered people in their latest snapshot (none when there is none)."""
-        as_of = self.latest_snapshot(filters)
+    def _snapshot(self, filters: Filters, as_of: dt.date | None) -> np.ndarray:
+        """The rows of the filtered people in the snapshot of ``as_of`` (none when there is none)."""
         if as_of is None:
             return np.zeros(len(self.headcount), dtype=bool)
         return self._people(filters) & (self.as_of == np.datetime64(as_of, "D"))
 
     def headcount_total(self, filters: Filters) -> int:
-        return int(self.headcount[self._snapshot(filters)].sum())
+        return int(self.headcount[self._snapshot(filters, self.latest_snapshot(filters))].sum())
 
     def staff_figures(self, filters: Filters) -> dict[str, object]:
         """Headcount, and entities and duty stations with staff, in the latest snapshot (``kpis.headcount_figures``)."""
         as_of = self.latest_snapshot(filters)
         if as_of is None:
             return {"as_of_date": None, "headcount": 0, "entities": 0, "duty_stations": 0}
-        rows = self._snapshot(filters)
+        rows = self._snapshot(filters, as_of)
         staffed = rows & (self.headcount > 0)
         return {
             "as_of_date": as_of.isoformat(),
@@ -111,7 +110,7 @@ class Reference:
         """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""
         if dimension == "platform":
             return pd.DataFrame({"headcount": [self.headcount_total(filters)]})
-        rows = self._snapshot(filters)
+        rows = self._snapshot(filters, self.latest_snapshot(filters))
         codes = self.codes[dimension][rows]
         known = codes >= 0
         codes, staff = codes[known], self.headcount[rows][known]

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from data_access import queries_uptake
+from data_access import kpis, queries_uptake
 from data_access.activity_build import build_index
 from data_access.cache import data_versions
 from data_access.filters import Filters
@@ -67,3 +67,12 @@ def test_reference_is_kept_per_data_version_and_never_under_another(staffed):
     first = reference_of(staffed, version)
     assert first is not None and reference_of(staffed, version) is first
     assert reference_of(staffed, "an older version") is None  # its rows are not that version's
+
+
+def test_staff_figures_match_sql(staffed):
+    reference = Reference.read(staffed)
+    ends = [None, dt.date(2023, 6, 30), dt.date(2023, 9, 30), dt.date(2020, 1, 1)]
+    with staffed.connect() as conn:
+        for end, base in itertools.product(ends, SLICES):
+            filters = Filters(**{**base.__dict__, "date_to": end})
+            assert reference.staff_figures(filters) == kpis.headcount_figures(conn, filters)
