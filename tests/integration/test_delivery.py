@@ -91,3 +91,17 @@ def test_made_up_bundle_urls_cannot_fill_the_memory():
         for n in range(delivery.KEEP_AT_MOST + 10):
             cache.set(f"br;/_dash-component-suites/plotly/package_data/plotly.v9m{n}.min.js", b"x")
     assert len(cache.kept) == delivery.KEEP_AT_MOST
+
+
+def test_unchanged_files_are_not_asked_for_again(fresh_worker):
+    # Dash links assets with their modification time (?m=), so a changed file gets a new URL.
+    cached = requests.get(f"{fresh_worker}/assets/app.css?m=1796191814.94", timeout=60)
+    assert cached.status_code == 200
+    assert "no-cache" not in cached.headers["Cache-Control"]
+    assert "max-age=31536000" in cached.headers["Cache-Control"]
+    plain = requests.get(f"{fresh_worker}/assets/app.css", timeout=60)
+    assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
+    # plotly.js has no fingerprint in its URL (Dash's loader asks for it so): run at once, checked after.
+    plotly = requests.get(f"{fresh_worker}{PLOTLY}", timeout=60)
+    assert "stale-while-revalidate=" in plotly.headers["Cache-Control"]
+    assert f'<script async src="{PLOTLY}">' in delivery.with_early_scripts("{%css%}")
