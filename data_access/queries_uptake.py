@@ -171,7 +171,12 @@ def uptake_by_duty_station(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
     frame = uptake_by(conn, filters, "duty_station", index, reference)
-    places = reference.places if reference is not None else duty_stations(conn)
+    return with_places(duty_stations(conn), frame) if reference is None else reference.with_places(frame)
+
+
+def with_places(places: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a ``duty_station`` column first) with each station's name, headquarters flag and
+    position from ``places`` (``duty_stations``), in the frame's row order; a station not there gets none."""
     return places.merge(frame, on="duty_station", how="right")[
         ["duty_station", "name", "headquarters", *frame.columns[1:], "latitude", "longitude"]
     ]

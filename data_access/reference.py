@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 
 from data_access.cache import MemoryStore, data_versions
 from data_access.filters import Filters
-from data_access.queries_uptake import duty_stations, entity_names
+from data_access.queries_uptake import duty_stations, entity_names, with_places
 from data_access.schema import Headcount
 
 #: The upload kinds the reference data is read from.
@@ -88,6 +88,22 @@ class Reference:
         if as_of is None:
             return np.zeros(len(self.headcount), dtype=bool)
         return self._people(filters) & (self.as_of == np.datetime64(as_of, "D"))
+
+    def with_places(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (a ``duty_station`` column first) with each station's name, headquarters flag and
+        position: ``with_places(self.places, frame)``, without a pandas merge when all are known."""
+        rows = [self._place_rows.get(code, -1) for code in frame["duty_station"].tolist()]
+        if -1 in rows:  # a station duty_stations does not list: the merge says what it lacks
+            return with_places(self.places, frame)
+        picked = self.places.take(rows)
+        columns = {column: picked[column].array for column in ("duty_station", "name", "headquarters")}
+        columns |= {column: frame[column].array for column in frame.columns[1:]}
+        columns |= {column: picked[column].array for column in ("latitude", "longitude")}
+        return pd.DataFrame(columns)
+
+    @functools.cached_property
+    def _place_rows(self) -> dict[str, int]:
+        return {code: row for row, code in enumerate(self.places["duty_station"].tolist())}
 
     def headcount_total(self, filters: Filters) -> int:
         return int(self.headcount[self._snapshot(filters, self.latest_snapshot(filters))].sum())
