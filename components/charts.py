@@ -127,10 +127,8 @@ def rate_bars(
     frame = frame.iloc[::-1]
     names = list(labels[::-1]) if labels is not None else frame[category].astype(str).tolist()
     rates = numbers(frame[rate])
-    text = [
-        f"{r} · {c} {count_label}"
-        for r, c in zip(rates_text(rates), counts_text(numbers(frame[count]), min_cell), strict=True)
-    ]
+    # The axis title names the count; the label stays short enough to fit beside the longest bar.
+    text = [f"{r} · {c}" for r, c in zip(rates_text(rates), counts_text(numbers(frame[count]), min_cell), strict=True)]
     codes = frame[category].tolist()
     groups = [(None, list(range(len(frame))))] if colour_by is None else _positions(frame[colour_by].tolist())
     traces = []
@@ -322,12 +320,14 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
         }
         for index, (value, part) in enumerate(_positions(frame[series].tolist(), sort=True))
     ]
+    # Room for every category's name: plotly drops every other label when the rows are tighter.
+    per_row = max(26, 12 * frame[series].nunique())
     return figure(
         traces,
-        height=_bar_height(frame[category].nunique() * frame[series].nunique(), per_row=12),
+        height=_bar_height(frame[category].nunique(), per_row=per_row),
         barmode="group",
         xaxis={"tickformat": ".0%"},
-        yaxis={"type": "category"},
+        yaxis={"type": "category", "tickmode": "linear", "dtick": 1},
     )
 
 

@@ -18,11 +18,12 @@ from sqlalchemy import Engine, select
 
 from data_access.cache import MemoryStore, data_versions
 from data_access.filters import Filters
+from data_access.queries_programmes import Participation
 from data_access.queries_uptake import duty_stations, entity_names, with_places
 from data_access.schema import Headcount
 
 #: The upload kinds the reference data is read from.
-REFERENCE_READS = ("headcount", "entities", "duty_stations")
+REFERENCE_READS = ("headcount", "entities", "duty_stations", "programme_participation")
 #: The people filters, which are also the headcount's breakdowns (``Filters`` names).
 PEOPLE = ("entity", "duty_station", "staff_category", "gender")
 
@@ -38,6 +39,7 @@ class Reference:
     headcount: np.ndarray
     entities: pd.DataFrame  # entity, name
     places: pd.DataFrame  # duty_station, name, headquarters, latitude, longitude
+    participation: Participation
 
     @classmethod
     def read(cls, engine: Engine) -> Reference:
@@ -50,6 +52,7 @@ class Reference:
                 columns=["as_of", *PEOPLE, "headcount"],
             )
             entities, places = entity_names(conn), duty_stations(conn)
+            participation = Participation.read(conn)
         headquarters = dict(zip(places["duty_station"], places["headquarters"], strict=True))
         # As the SQL joins duty_stations: a station it does not list has no location.
         rows["location"] = rows["duty_station"].map(
@@ -65,6 +68,7 @@ class Reference:
             headcount=rows["headcount"].to_numpy(dtype=np.int64),
             entities=entities,
             places=places,
+            participation=participation,
         )
 
     def _people(self, filters: Filters) -> np.ndarray:

@@ -59,7 +59,14 @@ def kpi_actuals(
         date_to=min(end, filters.date_to) if filters.date_to else end,
     )
     uptake = uptake_total(conn, period, index, reference)
-    programmes = programme_outcomes(conn, filters, by_cohort=False, overall=True, cohort_year=year)
+    programmes = programme_outcomes(
+        conn,
+        filters,
+        by_cohort=False,
+        overall=True,
+        cohort_year=year,
+        participation=None if reference is None else reference.participation,
+    )
     frame = pd.concat([uptake, programmes.drop(columns=["cohorts"])], axis=1)
     frame.insert(0, "year", year)
     return frame

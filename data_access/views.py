@@ -213,6 +213,7 @@ VIEWS: dict[str, View] = {
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
         filters=PROGRAMME_FILTERS,
+        referenced=True,
     ),
     "programme_total": View(
         "Leadership programme outcomes, all programmes",
@@ -224,6 +225,7 @@ VIEWS: dict[str, View] = {
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
         filters=PROGRAMME_FILTERS,
+        referenced=True,
     ),
     "programme_cohorts": View(
         "Leadership programme outcomes per cohort",
@@ -235,6 +237,7 @@ VIEWS: dict[str, View] = {
         dimensions=NEED_DIMENSIONS,
         reads=PROGRAMME_READS,
         filters=PROGRAMME_FILTERS,
+        referenced=True,
     ),
     "workforce_baseline": View(
         "Workforce baseline from headcount",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from components.charts import monthly_lines
+from components.charts import grouped_shares, monthly_lines, rate_bars
 
 
 def months_frame(months: list[str]) -> pd.DataFrame:
@@ -22,3 +22,27 @@ def test_a_long_span_leaves_the_ticks_to_plotly():
     months = [f"{year}-{month:02d}" for year in (2022, 2023) for month in range(1, 13)]
     figure = monthly_lines(months_frame(months), "completions", min_cell=5, label="x")
     assert "dtick" not in figure["layout"]["xaxis"]
+
+
+def test_needs_across_cycles_give_every_need_a_labelled_row():
+    needs = [f"Need {n}" for n in range(15)]
+    frame = pd.DataFrame(
+        {
+            "learning_need": needs * 2,
+            "cycle": ["2020"] * 15 + ["2022"] * 15,
+            "need_share": [0.01 * n for n in range(30)],
+        }
+    )
+    figure = grouped_shares(frame, "learning_need", "cycle", "need_share", min_cell=5)
+    assert figure["layout"]["yaxis"]["dtick"] == 1  # plotly would otherwise label every other need
+    assert figure["layout"]["height"] >= 26 * len(needs)
+
+
+def test_rate_bar_labels_leave_the_count_name_to_the_axis_title():
+    frame = pd.DataFrame({"learning_need": ["Innovation"], "need_share": [0.123], "respondents": [1234]})
+    figure = rate_bars(
+        frame, "learning_need", "need_share", "respondents", min_cell=5, label="Share", count_label="respondents"
+    )
+    assert figure["data"][0]["text"] == ["12.3% · 1,234"]
+    assert figure["layout"]["xaxis"]["title"]["text"] == "Share · number of respondents"
+    assert "%{text} respondents" in figure["data"][0]["hovertemplate"]
