@@ -162,7 +162,7 @@ def rate_bars(
         margin={"r": 90, **({"t": 70} if colour_by is not None else {})},
         xaxis={
             "tickformat": ".0%",
-            "title": {"text": f"{label} · number of {count_label}"},
+            "title": {"text": f"{label}<br>beside each bar: share · number of {count_label}"},
             "range": [0, top * 1.35],
             **({"tickvals": [v / 10 for v in range(0, 11, 2)]} if top > 0.3 else {}),
         },
