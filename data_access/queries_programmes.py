@@ -180,7 +180,8 @@ class Participation:
         rows = np.flatnonzero(keep)
         keys = list(zip(*(c[name][rows].tolist() for name in key_names), strict=True)) if key_names else []
         groups = sorted(set(keys)) if key_names else [()]
-        group = np.array([groups.index(k) for k in keys] if key_names else np.zeros(len(rows)), dtype=np.int64)
+        position = {key: n for n, key in enumerate(groups)}
+        group = np.array([position[k] for k in keys] if key_names else np.zeros(len(rows)), dtype=np.int64)
         size = len(groups)
 
         def count(flags: np.ndarray) -> np.ndarray:
