@@ -67,7 +67,14 @@ def month_start(number: int) -> dt.date:
 
 
 def _popcount(packed: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(packed).sum(axis=-1, dtype=np.int64)
+    """Set bits in each row of ``packed`` (bytes along the last axis), counted 8 bytes at a time."""
+    whole = packed.shape[-1] // 8 * 8
+    counts = np.bitwise_count(packed[..., whole:]).sum(axis=-1, dtype=np.int64)
+    try:
+        words = packed[..., :whole].view(np.uint64)
+    except ValueError:  # bytes not contiguous along the last axis: count them one by one
+        return counts + np.bitwise_count(packed[..., :whole]).sum(axis=-1, dtype=np.int64)
+    return counts + np.bitwise_count(words).sum(axis=-1, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -321,12 +328,34 @@ class ActivityIndex:
         return int(self._distinct_each(packed[np.newaxis])[0])
 
     def _distinct_each(self, packed: np.ndarray) -> np.ndarray:
-        """Distinct learners in each row of ``packed`` (one persona bitset per row)."""
-        counts = _popcount(packed & ~self.movers)
-        moving = packed & self.movers
-        for row in np.flatnonzero(moving.any(axis=-1)):
-            counts[row] += len(np.unique(self.personas["learner"][self._unpack(moving[row])]))
+        """Distinct learners in each row of ``packed`` (one persona bitset per row).
+
+        Every persona counts once, except those of learners who moved: only the bytes holding such
+        personas are looked at again, and there learners are counted instead of personas.
+        """
+        counts = _popcount(packed)
+        where, learner = self._mover_bits
+        if not len(where):
+            return counts
+        moving = packed[..., where] & self.movers[where]
+        counts -= _popcount(moving)
+        rows, bits = np.nonzero(np.unpackbits(moving, axis=-1))
+        if len(rows):
+            learners = int(self.personas["learner"].max()) + 1
+            pairs = np.unique(rows.astype(np.int64) * learners + learner[bits])
+            counts += np.bincount(pairs // learners, minlength=len(counts))
         return counts
+
+    @functools.cached_property
+    def _mover_bits(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bytes of the persona bitsets that hold a mover, and the learner of each of their bits
+        (0 where a bit holds no mover: such bits are never set once masked with ``movers``)."""
+        where = np.flatnonzero(self.movers)
+        personas = (where[:, np.newaxis] * 8 + np.arange(8)).ravel()
+        known = personas < len(self.personas["learner"])
+        learner = np.zeros(len(personas), dtype=np.int64)
+        learner[known] = self.personas["learner"][personas[known]]
+        return where, learner
 
     def _distinct_by(self, packed: np.ndarray, persona_group: np.ndarray, groups: int) -> np.ndarray:
         """Distinct learners among the personas in ``packed``, per group (a group code of -1 is dropped)."""

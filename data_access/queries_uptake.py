@@ -229,9 +229,9 @@ def _side_by_side(enrolling: pd.DataFrame, completing: pd.DataFrame) -> pd.DataF
     """Learners enrolling and completions per (month, platform) with either, in month and platform order
     (a few hundred cells at most: plain Python is quicker here than a pandas merge and sort)."""
     cells: dict[tuple[str, str], list[int]] = {}
-    for month, platform, learners in enrolling.itertuples(index=False):
+    for month, platform, learners in zip(*(enrolling[c].tolist() for c in enrolling.columns), strict=True):
         cells[(month, platform)] = [int(learners), 0]
-    for month, platform, completions in completing.itertuples(index=False):
+    for month, platform, completions in zip(*(completing[c].tolist() for c in completing.columns), strict=True):
         cells.setdefault((month, platform), [0, 0])[1] = int(completions)
     rows = [(*key, *cells[key]) for key in sorted(cells)]
     return pd.DataFrame(rows, columns=["month", "platform", "learners_enrolling", "completions"])
