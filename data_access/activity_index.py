@@ -152,7 +152,12 @@ class ActivityIndex:
         platforms = self._platforms(filters)
         table, keep = self._tally(filters)
         people = self._people_bits(filters)
-        if dimension == "platform":
+        if dimension is None:
+            groups = np.array([None], dtype=object)
+            learners = np.array([self._distinct(self._union(self.active, lo, hi, platforms) & people)], np.int64)
+            completers = np.array([self._distinct(self._union(self.completing, lo, hi, platforms) & people)], np.int64)
+            row_group = np.zeros(len(table["platform"]), np.int64)
+        elif dimension == "platform":
             groups = self.labels["platform"]
             learners = [self._distinct(self._union(self.active, lo, hi, [p]) & people) for p in range(len(groups))]
             completers = [

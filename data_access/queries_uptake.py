@@ -147,14 +147,16 @@ def uptake_total(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    frame = _counts(conn, filters, None, index)
+    counts = _counts(conn, filters, None, index)
     if reference is not None:
-        frame["headcount"] = reference.headcount_total(filters)
+        headcount = reference.headcount_total(filters)
     else:
         as_of = latest_snapshot(conn, filters)
-        frame["headcount"] = 0 if as_of is None else headcount_total(conn, filters, as_of)
-    frame["reach_rate"] = frame["learners"] / frame["headcount"].where(frame["headcount"] > 0)
-    return frame
+        headcount = 0 if as_of is None else headcount_total(conn, filters, as_of)
+    row = {column: counts[column].tolist() for column in counts.columns}  # one row: a table made once
+    row["headcount"] = [headcount]
+    row["reach_rate"] = [row["learners"][0] / headcount if headcount > 0 else np.nan]
+    return pd.DataFrame(row)
 
 
 def uptake_by_entity(

@@ -67,9 +67,9 @@ def kpi_actuals(
         cohort_year=year,
         participation=None if reference is None else reference.participation,
     )
-    frame = pd.concat([uptake, programmes.drop(columns=["cohorts"])], axis=1)
-    frame.insert(0, "year", year)
-    return frame
+    columns = {"year": [year]} | {column: uptake[column].array for column in uptake.columns}
+    columns |= {column: programmes[column].array for column in programmes.columns if column != "cohorts"}
+    return pd.DataFrame(columns)
 
 
 def status_of(actual: float | None, target: float) -> str:
