@@ -14,13 +14,13 @@ from sqlalchemy import Connection, and_, case, or_, select
 
 from data_access.activity_index import (
     COUNT_KEYS,
-    PEOPLE,
     TOTAL_KEYS,
     ActivityIndex,
     Vocabulary,
     month_number,
     month_start,
 )
+from data_access.filters import PEOPLE_COLUMNS
 from data_access.queries_uptake import month_of
 from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity
 
@@ -120,10 +120,12 @@ def _set_bits(bits: dict[str, np.ndarray], events: dict[str, np.ndarray], first:
 class _Reader:
     """Streams activity rows into codes (continuing ``old``'s codes when given) and per-chunk counts."""
 
-    NAMES = ("learner", *PEOPLE.values(), "platform", "enrolled", "completed", "done", "need")
+    NAMES = ("learner", *PEOPLE_COLUMNS.values(), "platform", "enrolled", "completed", "done", "need")
 
     def __init__(self, old: ActivityIndex | None = None) -> None:
-        self.vocab = {name: Vocabulary() for name in ["learner", *PEOPLE.values(), "platform", "need", "persona"]}
+        self.vocab = {
+            name: Vocabulary() for name in ["learner", *PEOPLE_COLUMNS.values(), "platform", "need", "persona"]
+        }
         if old is not None:
             for column, values in old.labels.items():
                 self.vocab[column].codes = {value: code for code, value in enumerate(values.tolist())}
@@ -143,7 +145,7 @@ class _Reader:
     def read(self, conn: Connection, months: set[int] | None = None) -> None:
         a = LearningActivity
         query = select(
-            a.learner_id, *(getattr(a, c) for c in PEOPLE.values()), a.platform, month_of(conn, a.enrolled_on),
+            a.learner_id, *(getattr(a, c) for c in PEOPLE_COLUMNS.values()), a.platform, month_of(conn, a.enrolled_on),
             month_of(conn, a.completed_on), case((a.status == "completed", 1), else_=0), a.learning_need,
         )  # fmt: skip
         if months is not None:
@@ -154,7 +156,10 @@ class _Reader:
             self._add(dict(zip(self.NAMES, (np.array(v, dtype=object) for v in zip(*chunk, strict=True)), strict=True)))
 
     def _add(self, raw: dict[str, np.ndarray]) -> None:
-        codes = {name: self.vocab[name].encode(raw[name]) for name in ["learner", *PEOPLE.values(), "platform", "need"]}
+        codes = {
+            name: self.vocab[name].encode(raw[name])
+            for name in ["learner", *PEOPLE_COLUMNS.values(), "platform", "need"]
+        }
         for column in ("enrolled", "completed"):
             local, uniques = pd.factorize(raw[column])  # no date: -1
             numbers = np.array([self.months.setdefault(u, month_number(u)) for u in uniques] + [-1], np.int64)
@@ -206,7 +211,7 @@ class _Reader:
         flags = dict(conn.execute(select(DutyStation.duty_station_code, DutyStation.is_headquarters)).all())
         return ActivityIndex(
             first_month=first,
-            labels={c: self.vocab[c].labels() for c in ["learner", *PEOPLE.values(), "platform", "need"]},
+            labels={c: self.vocab[c].labels() for c in ["learner", *PEOPLE_COLUMNS.values(), "platform", "need"]},
             personas=personas,
             movers=np.packbits(per_learner[personas["learner"]] > 1),
             active=np.packbits(bits["active"], axis=-1),

@@ -27,12 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from data_access.filters import Filters
+from data_access.filters import PEOPLE_COLUMNS, Filters
 
-#: The people columns of an activity row, in persona order; each is also a filter.
-PEOPLE = {"entity": "entity_code", "duty_station": "duty_station_code", "staff_category": "staff_category",
-          "gender": "gender"}  # fmt: skip
-TOTAL_KEYS = [*PEOPLE.values(), "platform", "need"]
+TOTAL_KEYS = [*PEOPLE_COLUMNS.values(), "platform", "need"]
 COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
 #: Periods whose totals are kept per summaries (a few hundred KB each at 5M rows).
 PERIODS_KEPT = 32
@@ -203,8 +200,8 @@ class ActivityIndex:
         lo, hi = self._period(filters)
         table = self.completed
         keep = self._in_slice(table, filters) & self._between(table["completed"], lo, hi)
-        groups = table["completed"][keep].astype(np.int64) * len(self.labels["platform"]) + table["platform"][keep]
-        totals = np.bincount(groups, weights=table["completions"][keep]).astype(np.int64)
+        cells, completions = self._completion_cells
+        totals = np.bincount(cells[keep], weights=completions[keep]).astype(np.int64)
         present = np.flatnonzero(totals)
         month, platform = np.divmod(present, len(self.labels["platform"]))
         return _frame(
@@ -214,6 +211,13 @@ class ActivityIndex:
                 "completions": totals[present],
             }
         )
+
+    @functools.cached_property
+    def _completion_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each ``completed`` row's (completion month, platform) cell as one number, and its completions."""
+        table = self.completed
+        cells = table["completed"].astype(np.int64) * len(self.labels["platform"]) + table["platform"]
+        return cells, table["completions"].astype(np.float64)
 
     def completions_by_need(self, filters: Filters) -> pd.DataFrame:
         """Completions in the period per learning need (rows without one left out)."""
@@ -312,8 +316,8 @@ class ActivityIndex:
 
     def _of_people(self, table: dict[str, np.ndarray], filters: Filters) -> np.ndarray:
         """Rows of ``table`` (a count table, or the personas) matching the filters' people columns."""
-        keep = np.ones(len(table[PEOPLE["entity"]]), dtype=bool)
-        for name, column in PEOPLE.items():
+        keep = np.ones(len(table[PEOPLE_COLUMNS["entity"]]), dtype=bool)
+        for name, column in PEOPLE_COLUMNS.items():
             value = getattr(filters, name)
             if value is not None:
                 keep &= table[column] == self._code(column, value)
@@ -381,10 +385,10 @@ class ActivityIndex:
     def _grouping(self, dimension: str | None, table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(group code per row of ``table``, group labels) for a breakdown; code -1 belongs to no group."""
         if dimension is None:
-            return np.zeros(len(table[PEOPLE["entity"]]), np.int64), np.array([None], dtype=object)
+            return np.zeros(len(table[PEOPLE_COLUMNS["entity"]]), np.int64), np.array([None], dtype=object)
         if dimension == "location":
             return self.headquarters[table["duty_station_code"]], np.array(["Field", "Headquarters"], dtype=object)
-        return table[PEOPLE[dimension]], self.labels[PEOPLE[dimension]]
+        return table[PEOPLE_COLUMNS[dimension]], self.labels[PEOPLE_COLUMNS[dimension]]
 
 
 def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:

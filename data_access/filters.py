@@ -21,6 +21,10 @@ _TEXT_LIMIT = 200
 
 #: Filters that narrow the set of people counted; each can be differenced against its parent slice.
 PEOPLE_DIMENSIONS = ("entity", "duty_station", "staff_category", "gender", "platform")
+#: The people filters and the column each matches in the tables that hold people (in this order, the
+#: order of a persona's columns in the activity summaries).
+PEOPLE_COLUMNS = {"entity": "entity_code", "duty_station": "duty_station_code", "staff_category": "staff_category",
+                  "gender": "gender"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -125,12 +129,7 @@ def in_period(column: Any, filters: Filters) -> Any:
 
 def apply_people_filters(query: Select[Any], model: Any, filters: Filters) -> Select[Any]:
     """Narrow ``query`` by the entity, duty station, staff category and gender filters ``model`` has."""
-    for name, column in (
-        ("entity", "entity_code"),
-        ("duty_station", "duty_station_code"),
-        ("staff_category", "staff_category"),
-        ("gender", "gender"),
-    ):
+    for name, column in PEOPLE_COLUMNS.items():
         value = getattr(filters, name)
         if value is not None and hasattr(model, column):
             query = query.where(getattr(model, column) == value)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 
-from data_access.filters import Filters, apply_people_filters
+from data_access.filters import PEOPLE_COLUMNS, Filters, apply_people_filters
 from data_access.queries_uptake import latest_snapshot
 from data_access.schema import DutyStation, Headcount, ProgrammeParticipation
 
@@ -129,21 +129,17 @@ def _outcomes_query(filters: Filters, key_names: list[str], cohort_year: int | N
     return query
 
 
-#: The people filters and the participation columns they match.
-_PEOPLE = {"entity": "entity_code", "duty_station": "duty_station_code", "staff_category": "staff_category",
-           "gender": "gender"}  # fmt: skip
-
-
 @dataclass(frozen=True)
 class Participation:
     """One data version's programme participation as arrays (thousands of rows), so that a slice's
     programme figures and KPI actuals are counted in memory instead of by a query each."""
 
     columns: dict[str, np.ndarray]
+    years: dict[int, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def read(cls, conn: Connection) -> Participation:
-        text = ["programme", "cohort", *_PEOPLE.values(), "status", "contract_scope", "applied_on_job"]
+        text = ["programme", "cohort", *PEOPLE_COLUMNS.values(), "status", "contract_scope", "applied_on_job"]
         query = select(
             *(getattr(P, name) for name in text), P.satisfaction, P.pre_score, P.post_score, DutyStation.is_headquarters
         ).join(DutyStation, DutyStation.duty_station_code == P.duty_station_code, isouter=True)
@@ -153,7 +149,7 @@ class Participation:
         satisfaction, pre, post = (np.array([np.nan if v is None else float(v) for v in values[len(text) + i]], float)
                                    for i in range(3))  # fmt: skip
         graduate = table["status"] == "completed"
-        columns = {name: table[name] for name in ("programme", "cohort", *_PEOPLE.values())}
+        columns = {name: table[name] for name in ("programme", "cohort", *PEOPLE_COLUMNS.values())}
         columns |= {
             "graduate": graduate,
             "female": table["gender"] == "female",
@@ -166,17 +162,25 @@ class Participation:
         }
         return cls(columns)
 
+    def _named_by_year(self, year: int) -> np.ndarray:
+        """The rows whose cohort's name starts with ``year`` (the KPI actuals ask for one year often)."""
+        found = self.years.get(year)
+        if found is None:
+            found = np.array([cohort.startswith(str(year)) for cohort in self.columns["cohort"]], dtype=bool)
+            self.years[year] = found
+        return found
+
     def outcomes(self, filters: Filters, key_names: list[str], cohort_year: int | None) -> dict[str, Any]:
         """``programme_outcomes``' counts, averages and keys, as the SQL query returns them."""
         c = self.columns
         keep = np.ones(len(c["programme"]), dtype=bool)
-        for name, column in _PEOPLE.items():
+        for name, column in PEOPLE_COLUMNS.items():
             if getattr(filters, name) is not None:
                 keep &= c[column] == getattr(filters, name)
         if filters.programme:
             keep &= c["programme"] == filters.programme
         if cohort_year is not None:
-            keep &= np.array([cohort.startswith(str(cohort_year)) for cohort in c["cohort"]], dtype=bool)
+            keep &= self._named_by_year(cohort_year)
         rows = np.flatnonzero(keep)
         keys = list(zip(*(c[name][rows].tolist() for name in key_names), strict=True)) if key_names else []
         groups = sorted(set(keys)) if key_names else [()]
