@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -66,11 +66,11 @@ class Filters:
 
     def to_query(self) -> dict[str, str]:
         """The URL query for these filters, without empty values (the inverse of ``from_query``)."""
-        names = {"date_from": "from", "date_to": "to"}
         query = {}
-        for name, value in asdict(self).items():
+        for name in _FIELD_NAMES:  # not ``asdict``, which deep-copies: this runs for every figure looked up
+            value = getattr(self, name)
             if value is not None:
-                query[names.get(name, name)] = value.isoformat() if isinstance(value, dt.date) else str(value)
+                query[_QUERY_KEYS.get(name, name)] = value.isoformat() if isinstance(value, dt.date) else str(value)
         return query
 
     def query_string(self, **changes: Any) -> str:
@@ -83,6 +83,10 @@ class Filters:
 
     def active(self) -> list[str]:
         return [f.name for f in fields(self) if getattr(self, f.name) is not None]
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Filters))
+_QUERY_KEYS = {"date_from": "from", "date_to": "to"}
 
 
 def _one(value: Any) -> str | None:

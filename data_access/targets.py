@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -10,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access.activity_index import ActivityIndex
+from data_access.cache import DataVersions, MemoryStore, data_versions
 from data_access.contract import ALL_SCOPE
 from data_access.filters import Filters
 from data_access.queries_programmes import programme_outcomes
@@ -82,6 +84,8 @@ def status_of(actual: float | None, target: float) -> str:
 
 
 STATUS_COLUMNS = ("kpi", "scope", "year", "target", "actual", "status")
+#: The upload kinds the targets are read from.
+TARGET_READS = ("kpi_targets",)
 
 
 def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.DataFrame:
@@ -92,23 +96,46 @@ def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.Da
     return pd.DataFrame(kpi_status_records(engine, filters, actuals), columns=list(STATUS_COLUMNS))
 
 
-def kpi_status_records(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> list[dict[str, Any]]:
-    """``kpi_status`` as one dict per target (what a page draws from, without building a table)."""
+def kpi_status_records(
+    engine: Engine, filters: Filters, actuals: pd.DataFrame, versions: DataVersions | None = None
+) -> list[dict[str, Any]]:
+    """``kpi_status`` as one dict per target (what a page draws from, without building a table).
+
+    With ``versions`` (the data versions just read) the targets are read once per process and version.
+    """
     if actuals.empty:
         return []
     year = int(actuals["year"].iloc[0])
-    scopes = [ALL_SCOPE] + ([filters.entity] if filters.entity else [])
+    scopes = (ALL_SCOPE, filters.entity) if filters.entity else (ALL_SCOPE,)
+    if versions is None:
+        rows = _targets(engine, year, scopes)
+    else:
+        held, key = _targets_held(engine), (versions.of(TARGET_READS), year, scopes)
+        rows = held.get(key)
+        if rows is None:
+            rows = _targets(engine, year, scopes)
+            if data_versions(engine) == versions:  # not kept when a batch landed meanwhile
+                held.set(key, rows)
+    row = actuals.iloc[0].to_dict()
+    records = []
+    for kpi, scope, year, target in rows:
+        actual = row[MEASURED[kpi]]
+        actual = None if actual is pd.NA else actual
+        values = (kpi, scope, year, target, actual, status_of(actual, target))
+        records.append(dict(zip(STATUS_COLUMNS, values, strict=True)))
+    return records
+
+
+def _targets(engine: Engine, year: int, scopes: tuple[str, ...]) -> list[tuple[Any, ...]]:
     query = (
         select(KpiTarget.kpi, KpiTarget.scope, KpiTarget.year, KpiTarget.target)
         .where(KpiTarget.year == year, KpiTarget.scope.in_(scopes), KpiTarget.kpi.in_(list(MEASURED)))
         .order_by(KpiTarget.scope.desc(), KpiTarget.kpi)
     )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    row = actuals.iloc[0].to_dict()
-    records = []
-    for target in rows:
-        actual = row[MEASURED[target.kpi]]
-        actual = None if actual is pd.NA else actual
-        records.append(dict(zip(STATUS_COLUMNS, (*target, actual, status_of(actual, target.target)), strict=True)))
-    return records
+        return [tuple(row) for row in conn.execute(query).all()]
+
+
+@functools.cache
+def _targets_held(engine: Engine) -> MemoryStore[list[tuple[Any, ...]]]:
+    return MemoryStore(capacity=256)

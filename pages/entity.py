@@ -45,7 +45,7 @@ def content(page: PageContext, code: str | None) -> html.Div:
             ]
         )
     total = page.view("uptake_total").iloc[0]
-    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
+    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"), page.versions)
     needs = page.view("needs_by_need").head(TOP_NEEDS)
     programmes = page.view("programme_summary")
     stations = page.view("uptake_by_duty_station").head(15)

@@ -34,7 +34,7 @@ def headline_cards(page: PageContext) -> list[dbc.Card]:
 
 
 def target_cards(page: PageContext) -> list[dbc.Card]:
-    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
+    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"), page.versions)
     return [target_card(**row) for row in targets]
 
 

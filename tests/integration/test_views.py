@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from data_access.cache import data_versions
 from data_access.filters import Filters
-from data_access.targets import kpi_status
+from data_access.targets import kpi_status, kpi_status_records
 from data_access.views import VIEWS, data_as_of, entity_profile, filter_options, run_view
 from tests.helpers import activity, load, load_reference, to_csv
 
@@ -153,6 +154,13 @@ def test_programme_outcomes_and_targets(store):
     assert status.to_dict("records") == [
         {"kpi": "completion_rate", "scope": "ALL", "year": 2024, "target": 0.85, "actual": 0.8, "status": "at risk"}
     ]
+    # Pages read the targets once per data version: a new upload of targets is seen at once.
+    actuals = run_view(store, "kpi_actuals", Filters(), MIN)
+    assert kpi_status_records(store, Filters(), actuals, data_versions(store))[0]["target"] == 0.85
+    targets[0]["target"] = "0.75"
+    assert load(store, "kpi_targets", to_csv(targets), "t2.csv").status == "loaded"
+    (record,) = kpi_status_records(store, Filters(), actuals, data_versions(store))
+    assert (record["target"], record["status"]) == (0.75, "on track")
 
 
 def test_every_view_answers_on_an_empty_store(engine):
