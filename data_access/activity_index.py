@@ -184,7 +184,7 @@ class ActivityIndex:
         """Distinct learners enrolling per (month, platform) with any."""
         lo, hi = self._period(filters)
         platforms = self._platforms(filters)
-        cells = self.enrolling[lo : hi + 1][:, platforms] & self._people_bits(filters)
+        cells = self._months_of(self.enrolling, lo, hi, platforms) & self._people_bits(filters)
         learners = self._distinct_each(cells.reshape(-1, cells.shape[-1])).reshape(cells.shape[:2])
         month, platform = np.nonzero(learners)
         return _frame(
@@ -324,10 +324,16 @@ class ActivityIndex:
         return keep
 
     def _union(self, bits: np.ndarray, lo: int, hi: int, platforms: Iterable[int]) -> np.ndarray:
-        chosen = bits[lo : hi + 1][:, list(platforms)]
+        chosen = self._months_of(bits, lo, hi, list(platforms))
         if chosen.size == 0:
             return np.zeros(bits.shape[-1], dtype=np.uint8)
         return np.bitwise_or.reduce(chosen.reshape(-1, bits.shape[-1]), axis=0)
+
+    def _months_of(self, bits: np.ndarray, lo: int, hi: int, platforms: list[int]) -> np.ndarray:
+        """The bitsets of months lo..hi and ``platforms`` (a view, not a copy, when that is every platform)."""
+        if platforms == list(range(bits.shape[1])):
+            return bits[lo : hi + 1]
+        return bits[lo : hi + 1][:, platforms]
 
     def _unpack(self, packed: np.ndarray) -> np.ndarray:
         return np.unpackbits(packed, count=len(self.personas["learner"])).astype(bool)
