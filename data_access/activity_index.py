@@ -145,6 +145,10 @@ class ActivityIndex:
 
     def uptake_by(self, filters: Filters, dimension: str | None) -> pd.DataFrame:
         """learners, completers, activities, completions per ``dimension`` value (None: one total row)."""
+        return _frame(self.uptake_columns(filters, dimension))
+
+    def uptake_columns(self, filters: Filters, dimension: str | None) -> dict[str, np.ndarray]:
+        """``uptake_by`` as columns (arrays), before they are made a table."""
         lo, hi = self._period(filters)
         platforms = self._platforms(filters)
         table, keep = self._tally(filters)
@@ -156,11 +160,8 @@ class ActivityIndex:
             row_group = np.zeros(len(table["platform"]), np.int64)
         elif dimension == "platform":
             groups = self.labels["platform"]
-            learners = [self._distinct(self._union(self.active, lo, hi, [p]) & people) for p in range(len(groups))]
-            completers = [
-                self._distinct(self._union(self.completing, lo, hi, [p]) & people) for p in range(len(groups))
-            ]
-            learners, completers = np.array(learners, np.int64), np.array(completers, np.int64)
+            learners = self._distinct_each(self._union_each(self.active, lo, hi) & people)
+            completers = self._distinct_each(self._union_each(self.completing, lo, hi) & people)
             row_group = table["platform"]
         else:
             persona_group, groups = self._grouping(dimension, self.personas)
@@ -175,10 +176,10 @@ class ActivityIndex:
         completions = self._sum_by(row_group, table["completions"], keep, len(groups))
         counts = {"learners": learners, "completers": completers, "activities": activities, "completions": completions}
         if dimension is None:
-            return _frame(counts)
+            return counts
         present = activities > 0
         order = np.argsort(groups[present].astype(str), kind="stable")
-        return _frame({dimension: groups[present][order]} | {k: v[present][order] for k, v in counts.items()})
+        return {dimension: groups[present][order]} | {k: v[present][order] for k, v in counts.items()}
 
     def enrolling_by_month(self, filters: Filters) -> pd.DataFrame:
         """Distinct learners enrolling per (month, platform) with any."""
@@ -328,6 +329,12 @@ class ActivityIndex:
         if chosen.size == 0:
             return np.zeros(bits.shape[-1], dtype=np.uint8)
         return np.bitwise_or.reduce(chosen.reshape(-1, bits.shape[-1]), axis=0)
+
+    def _union_each(self, bits: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        """Per platform, the personas in any of months lo..hi (one bitset per platform)."""
+        if hi < lo:
+            return np.zeros(bits.shape[1:], dtype=np.uint8)
+        return np.bitwise_or.reduce(bits[lo : hi + 1], axis=0)
 
     def _months_of(self, bits: np.ndarray, lo: int, hi: int, platforms: list[int]) -> np.ndarray:
         """The bitsets of months lo..hi and ``platforms`` (a view, not a copy, when that is every platform)."""

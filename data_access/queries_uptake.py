@@ -121,17 +121,26 @@ def uptake_by(
     With ``index`` (the summaries of the same data version) the activity counts come from it when it
     covers the period, and with ``reference`` the headcount from memory; the result is the same either way.
     """
-    frame = _counts(conn, filters, dimension, index)
-    staff = headcount_by(conn, filters, dimension) if reference is None else reference.headcount_by(filters, dimension)
+    if index is not None and index.covers(filters):
+        found = index.uptake_columns(filters, dimension)
+        columns = [found[c].tolist() for c in (dimension, *ACTIVITY_COUNTS)]
+    else:
+        frame = activity_counts(conn, filters, dimension)
+        columns = [frame[c].tolist() for c in (dimension, *ACTIVITY_COUNTS)]
+    if reference is not None:
+        keys, staff = reference.headcount_columns(filters, dimension)
+    else:
+        table = headcount_by(conn, filters, dimension)
+        keys = table[dimension].tolist() if dimension != "platform" else []
+        staff = table["headcount"].tolist()
     # Either side may lack a value (staff who learned nothing, learners outside the snapshot): an outer
     # join in key order, missing counts 0. A few hundred rows at most, so plain Python beats a merge.
-    columns = [frame[c].tolist() for c in (dimension, *ACTIVITY_COUNTS)]
     if dimension == "platform":
-        total = int(staff["headcount"].iloc[0])
+        total = int(staff[0])
         cells = {key: [*counts, total] for key, *counts in zip(*columns, strict=True)}
     else:
         cells = {key: [*counts, 0] for key, *counts in zip(*columns, strict=True)}
-        for key, headcount in zip(staff[dimension].tolist(), staff["headcount"].tolist(), strict=True):
+        for key, headcount in zip(keys, staff, strict=True):
             cells.setdefault(key, [0, 0, 0, 0, 0])[4] = headcount
     keys = list(cells) if dimension == "platform" else sorted(cells)
     values = np.array([cells[key] for key in keys], dtype=np.int64).reshape(len(keys), 5)

@@ -128,8 +128,15 @@ class Reference:
 
     def headcount_by(self, filters: Filters, dimension: str) -> pd.DataFrame:
         """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""
+        keys, staff = self.headcount_columns(filters, dimension)
         if dimension == "platform":
-            return pd.DataFrame({"headcount": [self.headcount_total(filters)]})
+            return pd.DataFrame({"headcount": staff})
+        return pd.DataFrame({dimension: np.array(keys, dtype=object), "headcount": np.array(staff, dtype=np.int64)})
+
+    def headcount_columns(self, filters: Filters, dimension: str) -> tuple[list[object], list[int]]:
+        """``headcount_by`` as (values, staff) lists, before they are made a table (no values for platform)."""
+        if dimension == "platform":
+            return [], [self.headcount_total(filters)]
         rows = self._snapshot(filters, self.latest_snapshot(filters))
         codes = self.codes[dimension][rows]
         known = codes >= 0
@@ -137,7 +144,7 @@ class Reference:
         size = len(self.labels[dimension])
         present = np.bincount(codes, minlength=size) > 0
         sums = np.bincount(codes, weights=staff, minlength=size)
-        return pd.DataFrame({dimension: self.labels[dimension][present], "headcount": sums[present].astype(np.int64)})
+        return self.labels[dimension][present].tolist(), sums[present].astype(np.int64).tolist()
 
 
 def reference_of(engine: Engine, version: str) -> Reference | None:
