@@ -356,28 +356,28 @@ class ActivityIndex:
         personas are looked at again, and there learners are counted instead of personas.
         """
         counts = _popcount(packed)
-        where, learner = self._mover_bits
+        where, learner, learners = self._mover_bits
         if not len(where):
             return counts
         moving = packed[..., where] & self.movers[where]
         counts -= _popcount(moving)
         rows, bits = np.nonzero(np.unpackbits(moving, axis=-1))
         if len(rows):
-            learners = int(self.personas["learner"].max()) + 1
             pairs = np.unique(rows.astype(np.int64) * learners + learner[bits])
             counts += np.bincount(pairs // learners, minlength=len(counts))
         return counts
 
     @functools.cached_property
-    def _mover_bits(self) -> tuple[np.ndarray, np.ndarray]:
-        """The bytes of the persona bitsets that hold a mover, and the learner of each of their bits
-        (0 where a bit holds no mover: such bits are never set once masked with ``movers``)."""
+    def _mover_bits(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The bytes of the persona bitsets that hold a mover, the learner of each of their bits (0 where
+        a bit holds no mover: such bits are never set once masked with ``movers``), and how many
+        learner codes there are."""
         where = np.flatnonzero(self.movers)
         personas = (where[:, np.newaxis] * 8 + np.arange(8)).ravel()
         known = personas < len(self.personas["learner"])
         learner = np.zeros(len(personas), dtype=np.int64)
         learner[known] = self.personas["learner"][personas[known]]
-        return where, learner
+        return where, learner, int(self.personas["learner"].max(initial=-1)) + 1
 
     def _distinct_by(self, packed: np.ndarray, persona_group: np.ndarray, groups: int) -> np.ndarray:
         """Distinct learners among the personas in ``packed``, per group (a group code of -1 is dropped)."""

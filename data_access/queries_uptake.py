@@ -103,10 +103,15 @@ def activity_counts(conn: Connection, filters: Filters, dimension: str | None) -
 ACTIVITY_COUNTS = ("learners", "completers", "activities", "completions")
 
 
-def _counts(conn: Connection, filters: Filters, dimension: str | None, index: ActivityIndex | None) -> pd.DataFrame:
+def _counts(
+    conn: Connection, filters: Filters, dimension: str | None, index: ActivityIndex | None
+) -> dict[str, list[Any]]:
+    """The activity counts per ``dimension`` value as columns of plain values, from the summaries when
+    they cover the period, else by SQL."""
     if index is not None and index.covers(filters):
-        return index.uptake_by(filters, dimension)
-    return activity_counts(conn, filters, dimension)
+        return {column: values.tolist() for column, values in index.uptake_columns(filters, dimension).items()}
+    frame = activity_counts(conn, filters, dimension)
+    return {column: frame[column].tolist() for column in frame.columns}
 
 
 def uptake_by(
@@ -121,12 +126,8 @@ def uptake_by(
     With ``index`` (the summaries of the same data version) the activity counts come from it when it
     covers the period, and with ``reference`` the headcount from memory; the result is the same either way.
     """
-    if index is not None and index.covers(filters):
-        found = index.uptake_columns(filters, dimension)
-        columns = [found[c].tolist() for c in (dimension, *ACTIVITY_COUNTS)]
-    else:
-        frame = activity_counts(conn, filters, dimension)
-        columns = [frame[c].tolist() for c in (dimension, *ACTIVITY_COUNTS)]
+    found = _counts(conn, filters, dimension, index)
+    columns = [found[c] for c in (dimension, *ACTIVITY_COUNTS)]
     if reference is not None:
         keys, staff = reference.headcount_columns(filters, dimension)
     else:
@@ -156,13 +157,12 @@ def uptake_total(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    counts = _counts(conn, filters, None, index)
+    row = _counts(conn, filters, None, index)  # one row: a table made once
     if reference is not None:
         headcount = reference.headcount_total(filters)
     else:
         as_of = latest_snapshot(conn, filters)
         headcount = 0 if as_of is None else headcount_total(conn, filters, as_of)
-    row = {column: counts[column].tolist() for column in counts.columns}  # one row: a table made once
     row["headcount"] = [headcount]
     row["reach_rate"] = [row["learners"][0] / headcount if headcount > 0 else np.nan]
     return pd.DataFrame(row)
