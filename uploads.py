@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import logging
 import os
 import socket
@@ -23,6 +22,7 @@ from flask import Flask, Response, abort, jsonify, request
 
 import settings
 from auth import require
+from data_access.cache import freeze_kept
 from data_access.contract import KINDS
 from data_access.jobs import (
     bad_rows_csv,
@@ -170,16 +170,7 @@ def warm_cache() -> None:
         prerender(warm_views(engine, store, settings.get_int("MIN_CELL_SIZE")), engine)
     except Exception:  # only a slower first page, never a failed upload
         log.exception("warming the cache failed")
-    _keep_out_of_collections()
-
-
-def _keep_out_of_collections() -> None:
-    """Leave all the warm-up kept out of the garbage collector's full passes, as ``DecodedTables``
-    does every ``FREEZE_EVERY`` tables (see there why that is safe): at 5M rows some 90,000 objects
-    were still walked every few requests, 3-7 ms a request on average. Garbage is collected first,
-    so none is frozen."""
-    gc.collect()
-    gc.freeze()
+    freeze_kept()  # what the warm-up keeps stays out of the collector's full passes
 
 
 def warm_cache_in_background() -> None:

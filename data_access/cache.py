@@ -13,6 +13,7 @@ import hashlib
 import io
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Generic, Protocol, TypeVar
 
 import pandas as pd
@@ -72,6 +73,17 @@ class MemoryStore(Generic[V]):
                 self.entries.popitem(last=False)
 
 
+def read_once(held: MemoryStore[V], key: str, engine: Engine, versions: DataVersions, read: Callable[[], V]) -> V:
+    """``read()``, once per process and data version: kept in ``held`` under ``key`` (which holds the
+    version of what ``read`` reads), unless a batch landed while it read. ``read`` must not return None."""
+    found = held.get(key)
+    if found is None:
+        found = read()
+        if data_versions(engine) == versions:  # not kept when a batch landed meanwhile
+            held.set(key, found)
+    return found
+
+
 class RedisStore:
     """Entries shared by every worker, expiring after a day (old data versions just age out)."""
 
@@ -95,6 +107,14 @@ class RedisStore:
 #: what exists alone (``gc.freeze``). Frozen objects are still freed by reference counting when a
 #: table is evicted; only reference cycles among them would stay, and pandas tables hold none.
 FREEZE_EVERY = 256
+
+
+def freeze_kept() -> None:
+    """Leave every object alive now out of the collector's full passes, as ``DecodedTables`` does every
+    ``FREEZE_EVERY`` tables (for the same reasons); garbage is collected first, so none is frozen.
+    Run after a warm-up, which keeps tens of thousands of objects at once."""
+    gc.collect()
+    gc.freeze()
 
 
 class DecodedTables:

@@ -221,18 +221,19 @@ class Participation:
 
 
 def programme_summary(conn: Connection, filters: Filters, reference: Reference | None = None) -> pd.DataFrame:
-    return programme_outcomes(conn, filters, by_cohort=False, participation=_held(reference))
+    return programme_outcomes(conn, filters, by_cohort=False, participation=participation_of(reference))
 
 
 def programme_total(conn: Connection, filters: Filters, reference: Reference | None = None) -> pd.DataFrame:
-    return programme_outcomes(conn, filters, by_cohort=False, overall=True, participation=_held(reference))
+    return programme_outcomes(conn, filters, by_cohort=False, overall=True, participation=participation_of(reference))
 
 
 def programme_cohorts(conn: Connection, filters: Filters, reference: Reference | None = None) -> pd.DataFrame:
-    return programme_outcomes(conn, filters, by_cohort=True, participation=_held(reference))
+    return programme_outcomes(conn, filters, by_cohort=True, participation=participation_of(reference))
 
 
-def _held(reference: Reference | None) -> Participation | None:
+def participation_of(reference: Reference | None) -> Participation | None:
+    """The programme participation held with ``reference``, if any."""
     return None if reference is None else reference.participation
 
 

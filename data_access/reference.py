@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from data_access.cache import MemoryStore, data_versions
-from data_access.filters import Filters
+from data_access.filters import PEOPLE_COLUMNS, Filters
 from data_access.queries_programmes import Participation
 from data_access.queries_uptake import duty_stations, entity_names, with_places
 from data_access.schema import Headcount
@@ -25,7 +25,7 @@ from data_access.schema import Headcount
 #: The upload kinds the reference data is read from.
 REFERENCE_READS = ("headcount", "entities", "duty_stations", "programme_participation")
 #: The people filters, which are also the headcount's breakdowns (``Filters`` names).
-PEOPLE = ("entity", "duty_station", "staff_category", "gender")
+PEOPLE = tuple(PEOPLE_COLUMNS)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access.activity_index import ActivityIndex
-from data_access.cache import DataVersions, MemoryStore, data_versions
+from data_access.cache import DataVersions, MemoryStore, read_once
 from data_access.contract import ALL_SCOPE
 from data_access.filters import Filters
-from data_access.queries_programmes import programme_outcomes
+from data_access.queries_programmes import participation_of, programme_outcomes
 from data_access.queries_uptake import uptake_total
 from data_access.reference import Reference
 from data_access.schema import KpiTarget, LearningActivity
@@ -67,7 +67,7 @@ def kpi_actuals(
         by_cohort=False,
         overall=True,
         cohort_year=year,
-        participation=None if reference is None else reference.participation,
+        participation=participation_of(reference),
     )
     columns = {"year": [year]} | {column: uptake[column].array for column in uptake.columns}
     columns |= {column: programmes[column].array for column in programmes.columns if column != "cohorts"}
@@ -110,12 +110,8 @@ def kpi_status_records(
     if versions is None:
         rows = _targets(engine, year, scopes)
     else:
-        held, key = _targets_held(engine), (versions.of(TARGET_READS), year, scopes)
-        rows = held.get(key)
-        if rows is None:
-            rows = _targets(engine, year, scopes)
-            if data_versions(engine) == versions:  # not kept when a batch landed meanwhile
-                held.set(key, rows)
+        key = "|".join([versions.of(TARGET_READS), str(year), *scopes])
+        rows = read_once(_targets_held(engine), key, engine, versions, lambda: _targets(engine, year, scopes))
     row = actuals.iloc[0].to_dict()
     records = []
     for kpi, scope, year, target in rows:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from data_access import queries_needs, queries_programmes, queries_uptake, targets
 from data_access.activity_index import ActivityIndex
 from data_access.activity_shelf import INDEX_READS, IndexShelf
-from data_access.cache import DataVersions, DecodedTables, MemoryStore, Store, cache_key, data_versions
+from data_access.cache import DataVersions, DecodedTables, MemoryStore, Store, cache_key, data_versions, read_once
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.privacy import count_matrix, differenced, suppress
@@ -466,13 +466,8 @@ def data_as_of(engine: Engine, versions: DataVersions | None = None) -> str | No
     """
     if versions is None:
         return _data_as_of(engine)
-    held, key = _as_of_held(engine), versions.of(tuple(versions))
-    found = held.get(key)
-    if found is None:
-        found = (_data_as_of(engine),)
-        if data_versions(engine) == versions:  # not kept when a batch landed meanwhile
-            held.set(key, found)
-    return found[0]
+    key = versions.of(tuple(versions))
+    return read_once(_as_of_held(engine), key, engine, versions, lambda: (_data_as_of(engine),))[0]
 
 
 @functools.cache
