@@ -33,6 +33,8 @@ TOTAL_KEYS = [*PEOPLE_COLUMNS.values(), "platform", "need"]
 COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
 #: Periods whose totals are kept per summaries (a few hundred KB each at 5M rows).
 PERIODS_KEPT = 32
+#: Unions of months and platforms kept per summaries (about 10 KB each at 5M rows).
+UNIONS_KEPT = 64
 
 
 class Vocabulary:
@@ -157,7 +159,7 @@ class ActivityIndex:
             groups = np.array([None], dtype=object)
             learners = np.array([self._distinct(self._union(self.active, lo, hi, platforms) & people)], np.int64)
             completers = np.array([self._distinct(self._union(self.completing, lo, hi, platforms) & people)], np.int64)
-            row_group = np.zeros(len(table["platform"]), np.int64)
+            row_group = None
         elif dimension == "platform":
             groups = self.labels["platform"]
             learners = self._distinct_each(self._union_each(self.active, lo, hi) & people)
@@ -172,8 +174,8 @@ class ActivityIndex:
             completers = self._distinct_by(
                 self._union(self.completing, lo, hi, platforms) & people, persona_group, len(groups)
             )
-        activities = self._sum_by(row_group, table["activities"], keep, len(groups))
-        completions = self._sum_by(row_group, table["completions"], keep, len(groups))
+        sums = (table["activities"], table["completions"])
+        activities, completions = self._sums_by(row_group, sums, keep, len(groups))
         counts = {"learners": learners, "completers": completers, "activities": activities, "completions": completions}
         if dimension is None:
             return counts
@@ -223,7 +225,7 @@ class ActivityIndex:
     def completions_by_need(self, filters: Filters) -> pd.DataFrame:
         """Completions in the period per learning need (rows without one left out)."""
         table, keep = self._tally(filters)
-        totals = self._sum_by(table["need"], table["completions"], keep, len(self.labels["need"]))
+        (totals,) = self._sums_by(table["need"], (table["completions"],), keep, len(self.labels["need"]))
         present = totals > 0
         return _frame({"learning_need": self.labels["need"][present], "completions": totals[present]})
 
@@ -325,22 +327,52 @@ class ActivityIndex:
         return keep
 
     def _union(self, bits: np.ndarray, lo: int, hi: int, platforms: Iterable[int]) -> np.ndarray:
-        chosen = self._months_of(bits, lo, hi, list(platforms))
+        """The personas in any of months lo..hi on any of ``platforms``; kept for the next questions
+        about the same period (every figure of a page, every slice, the parents differencing reads)."""
+        platforms = list(platforms)
+        key = (id(bits), lo, hi, tuple(platforms))
+        found = self._unions.get(key)
+        if found is not None:
+            return found
+        chosen = self._months_of(bits, lo, hi, platforms)
         if chosen.size == 0:
-            return np.zeros(bits.shape[-1], dtype=np.uint8)
-        return np.bitwise_or.reduce(chosen.reshape(-1, bits.shape[-1]), axis=0)
+            found = np.zeros(bits.shape[-1], dtype=np.uint8)
+        else:
+            found = np.bitwise_or.reduce(chosen.reshape(-1, bits.shape[-1]), axis=0)
+        self._keep_union(key, found)
+        return found
+
+    def _keep_union(self, key: tuple[int, int, int, tuple[int, ...] | None], found: np.ndarray) -> None:
+        found.flags.writeable = False
+        if len(self._unions) >= UNIONS_KEPT:
+            self._unions.clear()
+        self._unions[key] = found
+
+    @functools.cached_property
+    def _unions(self) -> dict[tuple[int, int, int, tuple[int, ...] | None], np.ndarray]:
+        """Keyed by the bitsets' id: they live as long as the index, so an id names one of them."""
+        return {}
 
     def _union_each(self, bits: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Per platform, the personas in any of months lo..hi (one bitset per platform)."""
-        if hi < lo:
-            return np.zeros(bits.shape[1:], dtype=np.uint8)
-        return np.bitwise_or.reduce(bits[lo : hi + 1], axis=0)
+        key = (id(bits), lo, hi, None)
+        found = self._unions.get(key)
+        if found is None:
+            empty = np.zeros(bits.shape[1:], dtype=np.uint8)
+            found = empty if hi < lo else np.bitwise_or.reduce(bits[lo : hi + 1], axis=0)
+            self._keep_union(key, found)
+        return found
 
     def _months_of(self, bits: np.ndarray, lo: int, hi: int, platforms: list[int]) -> np.ndarray:
         """The bitsets of months lo..hi and ``platforms`` (a view, not a copy, when that is every platform)."""
         if platforms == list(range(bits.shape[1])):
             return bits[lo : hi + 1]
         return bits[lo : hi + 1][:, platforms]
+
+    @functools.cached_property
+    def _moving(self) -> np.ndarray:
+        """Per persona, whether it is one of a learner who moved (``movers``, unpacked)."""
+        return self._unpack(self.movers)
 
     def _unpack(self, packed: np.ndarray) -> np.ndarray:
         return np.unpackbits(packed, count=len(self.personas["learner"])).astype(bool)
@@ -380,20 +412,37 @@ class ActivityIndex:
         return where, learner, int(self.personas["learner"].max(initial=-1)) + 1
 
     def _distinct_by(self, packed: np.ndarray, persona_group: np.ndarray, groups: int) -> np.ndarray:
-        """Distinct learners among the personas in ``packed``, per group (a group code of -1 is dropped)."""
+        """Distinct learners among the personas in ``packed``, per group (a group code of -1 is dropped).
+
+        Rows are picked by position (``flatnonzero``, then ``take``): a boolean mask over every
+        persona cost several times more.
+        """
         chosen = self._unpack(packed) & (persona_group >= 0)
-        moving = self._unpack(self.movers)
-        counts = np.bincount(persona_group[chosen & ~moving], minlength=groups)[:groups]
-        if (chosen & moving).any():
-            pairs = persona_group[chosen & moving].astype(np.int64) * len(self.personas["learner"])
-            pairs = np.unique(pairs + self.personas["learner"][chosen & moving])
+        moving = self._moving
+        counts = np.bincount(persona_group.take(np.flatnonzero(chosen & ~moving)), minlength=groups)[:groups]
+        movers = np.flatnonzero(chosen & moving)
+        if len(movers):
+            pairs = persona_group.take(movers).astype(np.int64) * len(self.personas["learner"])
+            pairs = np.unique(pairs + self.personas["learner"].take(movers))
             counts = counts + np.bincount(pairs // len(self.personas["learner"]), minlength=groups)[:groups]
         return counts.astype(np.int64)
 
     @staticmethod
-    def _sum_by(group: np.ndarray, weights: np.ndarray, keep: np.ndarray, groups: int) -> np.ndarray:
-        keep = keep & (group >= 0)
-        return np.bincount(group[keep], weights=weights[keep], minlength=groups)[:groups].astype(np.int64)
+    def _sums_by(
+        group: np.ndarray | None, weights: tuple[np.ndarray, ...], keep: np.ndarray, groups: int
+    ) -> list[np.ndarray]:
+        """Each of ``weights`` summed over the kept rows per group (None: one total; a code of -1 is dropped).
+
+        The kept rows are gathered once for all the sums: a slice keeps few of the rows, and a
+        boolean mask per sum cost several times more.
+        """
+        rows = np.flatnonzero(keep if group is None else keep & (group >= 0))
+        if group is None:
+            return [np.array([int(column[rows].sum())], dtype=np.int64) for column in weights]
+        codes = group[rows]
+        return [
+            np.bincount(codes, weights=column[rows], minlength=groups)[:groups].astype(np.int64) for column in weights
+        ]
 
     def _grouping(self, dimension: str | None, table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """(group code per row of ``table``, group labels) for a breakdown; code -1 belongs to no group."""

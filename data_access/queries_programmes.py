@@ -69,6 +69,23 @@ def programme_outcomes(
     keeps the cohorts whose name starts with that year, and ``overall`` adds all programmes up.
     With ``participation`` (the same data version, in memory) no SQL is asked; the result is the same.
     """
+    return pd.DataFrame(
+        programme_outcome_columns(
+            conn, filters, by_cohort=by_cohort, overall=overall, cohort_year=cohort_year, participation=participation
+        )
+    )
+
+
+def programme_outcome_columns(
+    conn: Connection,
+    filters: Filters,
+    *,
+    by_cohort: bool,
+    overall: bool = False,
+    cohort_year: int | None = None,
+    participation: Participation | None = None,
+) -> dict[str, Any]:
+    """``programme_outcomes`` as columns (arrays), before they are made a table."""
     key_names = [] if overall else ["programme", "cohort"] if by_cohort else ["programme"]
     columns = [*key_names, "cohorts", *COUNTS, *AVERAGES]
     if participation is not None:
@@ -91,7 +108,7 @@ def programme_outcomes(
         data[average] = pd.arrays.FloatingArray(np.nan_to_num(values), np.isnan(values))
     if by_cohort and not overall:
         del data["cohorts"]
-    return pd.DataFrame(data)
+    return data
 
 
 def _outcomes_query(filters: Filters, key_names: list[str], cohort_year: int | None) -> Any:

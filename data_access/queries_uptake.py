@@ -157,7 +157,14 @@ def uptake_total(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    row = _counts(conn, filters, None, index)  # one row: a table made once
+    return pd.DataFrame(uptake_total_columns(conn, filters, index, reference))
+
+
+def uptake_total_columns(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+) -> dict[str, list[Any]]:
+    """``uptake_total`` as columns of one value each, before they are made a table."""
+    row = _counts(conn, filters, None, index)
     if reference is not None:
         headcount = reference.headcount_total(filters)
     else:
@@ -165,7 +172,7 @@ def uptake_total(
         headcount = 0 if as_of is None else headcount_total(conn, filters, as_of)
     row["headcount"] = [headcount]
     row["reach_rate"] = [row["learners"][0] / headcount if headcount > 0 else np.nan]
-    return pd.DataFrame(row)
+    return row
 
 
 def uptake_by_entity(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -99,15 +100,21 @@ class Reference:
         rows = [self._place_rows.get(code, -1) for code in frame["duty_station"].tolist()]
         if -1 in rows:  # a station duty_stations does not list: the merge says what it lacks
             return with_places(self.places, frame)
-        picked = self.places.take(rows)
-        columns = {column: picked[column].array for column in ("duty_station", "name", "headquarters")}
+        rows = np.array(rows, dtype=np.int64)
+        place = self._place_arrays
+        columns = {column: place[column].take(rows) for column in ("duty_station", "name", "headquarters")}
         columns |= {column: frame[column].array for column in frame.columns[1:]}
-        columns |= {column: picked[column].array for column in ("latitude", "longitude")}
-        return pd.DataFrame(columns)
+        columns |= {column: place[column].take(rows) for column in ("latitude", "longitude")}
+        return pd.DataFrame(columns, copy=False)
 
     @functools.cached_property
     def _place_rows(self) -> dict[str, int]:
         return {code: row for row, code in enumerate(self.places["duty_station"].tolist())}
+
+    @functools.cached_property
+    def _place_arrays(self) -> dict[str, Any]:
+        """The places' columns as arrays: taking rows from each is cheaper than from the table."""
+        return {column: self.places[column].array for column in self.places.columns}
 
     def headcount_total(self, filters: Filters) -> int:
         return int(self.headcount[self._snapshot(filters, self.latest_snapshot(filters))].sum())

@@ -14,8 +14,8 @@ from data_access.activity_index import ActivityIndex
 from data_access.cache import DataVersions, MemoryStore, read_once
 from data_access.contract import ALL_SCOPE
 from data_access.filters import Filters
-from data_access.queries_programmes import participation_of, programme_outcomes
-from data_access.queries_uptake import uptake_total
+from data_access.queries_programmes import participation_of, programme_outcome_columns
+from data_access.queries_uptake import uptake_total_columns
 from data_access.reference import Reference
 from data_access.schema import KpiTarget, LearningActivity
 
@@ -60,8 +60,8 @@ def kpi_actuals(
         date_from=max(start, filters.date_from) if filters.date_from else start,
         date_to=min(end, filters.date_to) if filters.date_to else end,
     )
-    uptake = uptake_total(conn, period, index, reference)
-    programmes = programme_outcomes(
+    columns: dict[str, Any] = {"year": [year]} | uptake_total_columns(conn, period, index, reference)
+    columns |= programme_outcome_columns(
         conn,
         filters,
         by_cohort=False,
@@ -69,8 +69,7 @@ def kpi_actuals(
         cohort_year=year,
         participation=participation_of(reference),
     )
-    columns = {"year": [year]} | {column: uptake[column].array for column in uptake.columns}
-    columns |= {column: programmes[column].array for column in programmes.columns if column != "cohorts"}
+    del columns["cohorts"]
     return pd.DataFrame(columns)
 
 
