@@ -126,6 +126,17 @@ def uptake_by(
     With ``index`` (the summaries of the same data version) the activity counts come from it when it
     covers the period, and with ``reference`` the headcount from memory; the result is the same either way.
     """
+    return pd.DataFrame(uptake_by_columns(conn, filters, dimension, index, reference))
+
+
+def uptake_by_columns(
+    conn: Connection,
+    filters: Filters,
+    dimension: str,
+    index: ActivityIndex | None = None,
+    reference: Reference | None = None,
+) -> dict[str, np.ndarray]:
+    """``uptake_by`` as columns (arrays), before they are made a table."""
     found = _counts(conn, filters, dimension, index)
     columns = [found[c] for c in (dimension, *ACTIVITY_COUNTS)]
     if reference is not None:
@@ -150,7 +161,7 @@ def uptake_by(
     out = {dimension: np.array(keys, dtype=object)[order]}
     out |= {name: values[order, position] for position, name in enumerate((*ACTIVITY_COUNTS, "headcount"))}
     out["reach_rate"] = np.divide(learners, headcount, out=np.full(len(keys), np.nan), where=headcount > 0)[order]
-    return pd.DataFrame(out)
+    return out
 
 
 def uptake_total(
@@ -178,18 +189,21 @@ def uptake_total_columns(
 def uptake_by_entity(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "entity", index, reference)
+    columns = uptake_by_columns(conn, filters, "entity", index, reference)
     names = reference.entities if reference is not None else entity_names(conn)
     found = dict(zip(names["entity"].tolist(), names["name"].tolist(), strict=True))
-    frame.insert(1, "name", [found.get(code) for code in frame["entity"].tolist()])
-    return frame
+    codes = columns.pop("entity")
+    named = {"entity": codes, "name": np.array([found.get(code) for code in codes.tolist()], dtype=object)}
+    return pd.DataFrame(named | columns)
 
 
 def uptake_by_duty_station(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "duty_station", index, reference)
-    return with_places(duty_stations(conn), frame) if reference is None else reference.with_places(frame)
+    columns = uptake_by_columns(conn, filters, "duty_station", index, reference)
+    if reference is None:
+        return with_places(duty_stations(conn), pd.DataFrame(columns))
+    return reference.with_places(columns)
 
 
 def with_places(places: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:

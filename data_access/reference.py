@@ -94,18 +94,18 @@ class Reference:
             return np.zeros(len(self.headcount), dtype=bool)
         return self._people(filters) & (self.as_of == np.datetime64(as_of, "D"))
 
-    def with_places(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` (a ``duty_station`` column first) with each station's name, headquarters flag and
-        position: ``with_places(self.places, frame)``, without a pandas merge when all are known."""
-        rows = [self._place_rows.get(code, -1) for code in frame["duty_station"].tolist()]
+    def with_places(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
+        """``columns`` (a ``duty_station`` column first) as a table with each station's name, headquarters
+        flag and position: ``with_places(self.places, table)``, without a pandas merge when all are known."""
+        rows = [self._place_rows.get(code, -1) for code in columns["duty_station"].tolist()]
         if -1 in rows:  # a station duty_stations does not list: the merge says what it lacks
-            return with_places(self.places, frame)
-        rows = np.array(rows, dtype=np.int64)
+            return with_places(self.places, pd.DataFrame(columns))
+        taken = np.array(rows, dtype=np.int64)
         place = self._place_arrays
-        columns = {column: place[column].take(rows) for column in ("duty_station", "name", "headquarters")}
-        columns |= {column: frame[column].array for column in frame.columns[1:]}
-        columns |= {column: place[column].take(rows) for column in ("latitude", "longitude")}
-        return pd.DataFrame(columns, copy=False)
+        table = {column: place[column].take(taken) for column in ("duty_station", "name", "headquarters")}
+        table |= {column: values for column, values in columns.items() if column != "duty_station"}
+        table |= {column: place[column].take(taken) for column in ("latitude", "longitude")}
+        return pd.DataFrame(table, copy=False)
 
     @functools.cached_property
     def _place_rows(self) -> dict[str, int]:

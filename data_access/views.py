@@ -446,8 +446,19 @@ def _month_end(month: str) -> dt.date:
 
 
 def cached_options(engine: Engine, store: Store, versions: DataVersions) -> dict[str, list[tuple[str, str]]]:
-    """``filter_options`` through ``store``, keyed by the data version of every kind."""
+    """``filter_options`` through ``store``, keyed by the data version of every kind, and kept decoded
+    once per process and version (every visit asks; decoding them cost a millisecond). The caller gets
+    its own dict: it may replace an entry, never change a list in place."""
     key = cache_key("filter_options", versions.of(tuple(versions)))
+    return dict(read_once(_options_held(engine), key, engine, versions, lambda: _shared_options(engine, store, key)))
+
+
+@functools.cache
+def _options_held(engine: Engine) -> MemoryStore[dict[str, list[tuple[str, str]]]]:
+    return MemoryStore(capacity=8)
+
+
+def _shared_options(engine: Engine, store: Store, key: str) -> dict[str, list[tuple[str, str]]]:
     with contextlib.suppress(Exception):
         hit = store.get(key)
         if hit is not None:
@@ -518,11 +529,28 @@ def _months(first: object, last: object) -> list[tuple[str, str]]:
     return [(str(p), p.strftime("%b %Y")) for p in periods]
 
 
-def entity_profile(engine: Engine, code: str) -> dict[str, str | None] | None:
-    """An entity's reference data, or None when the code is unknown."""
-    query = select(Entity.entity_code, Entity.entity_name, Entity.pillar, Entity.entity_type).where(
-        Entity.entity_code == code
-    )
+def entity_profile(engine: Engine, code: str, versions: DataVersions | None = None) -> dict[str, str | None] | None:
+    """An entity's reference data, or None when the code is unknown.
+
+    With ``versions`` (the data versions just read), every entity's is read once per process and
+    version of the entities, as a profile page asks on every visit.
+    """
+    if versions is None:
+        return _entity_profiles(engine, code).get(code)
+    key = versions.of(("entities",))
+    profiles = read_once(_profiles_held(engine), key, engine, versions, lambda: _entity_profiles(engine))
+    return profiles.get(code)
+
+
+@functools.cache
+def _profiles_held(engine: Engine) -> MemoryStore[dict[str, dict[str, str | None]]]:
+    return MemoryStore(capacity=4)
+
+
+def _entity_profiles(engine: Engine, code: str | None = None) -> dict[str, dict[str, str | None]]:
+    """Reference data per entity code: of ``code`` alone, or of every entity."""
+    query = select(Entity.entity_code, Entity.entity_name, Entity.pillar, Entity.entity_type)
+    if code is not None:
+        query = query.where(Entity.entity_code == code)
     with engine.connect() as conn:
-        row = conn.execute(query).first()
-    return None if row is None else dict(row._mapping)
+        return {row.entity_code: dict(row._mapping) for row in conn.execute(query)}

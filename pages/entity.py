@@ -35,7 +35,7 @@ def layout(code: str | None = None, **query: str) -> html.Div:
 
 
 def content(page: PageContext, code: str | None) -> html.Div:
-    profile = entity_profile(page.engine, page.filters.entity or "")
+    profile = entity_profile(page.engine, page.filters.entity or "", page.versions)
     if profile is None:
         return html.Div(
             [
