@@ -209,7 +209,7 @@ def main() -> None:
     from app import server
     from data_access import views
     from data_access.activity_shelf import INDEX_READS
-    from data_access.cache import data_versions
+    from data_access.cache import data_versions, freeze_kept
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user
     from pages import _context as page_context
@@ -234,8 +234,9 @@ def main() -> None:
         start = time.perf_counter()
         if slices:
             warm_cache()
-        else:
+        else:  # as a commit's warm-up ends (uploads.warm_cache): what it keeps is left out of full collections
             views.warm_views(engine, default_cache(settings.get("CACHE_URL")), min_cell, slices=False)
+            freeze_kept()
         return time.perf_counter() - start
 
     if args.warm_slices:

@@ -14,7 +14,7 @@ import io
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -135,6 +135,16 @@ class DecodedTables:
             capacity if self.shared else getattr(store, "capacity", capacity)
         )
         self.added = 0
+        self.worked_out: MemoryStore[dict[str, Any]] = MemoryStore(self.frames.capacity)
+
+    def kept(self, key: str) -> dict[str, Any]:
+        """A dict kept with the table at ``key`` for what callers work out from it (the same for every
+        caller: keys hold the data version, so the table is the same each time it is read)."""
+        found = self.worked_out.get(key)
+        if found is None:
+            found = {}
+            self.worked_out.set(key, found)
+        return found
 
     def get(self, key: str) -> pd.DataFrame | None:
         frame = self.frames.get(key)

@@ -67,19 +67,22 @@ def differenced(
     keys: list[str],
     min_cell: int,
     mine: np.ndarray | None = None,
+    theirs: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``.
 
-    ``mine`` is ``count_matrix(child, columns)`` when the caller has it already.
+    ``mine`` and ``theirs`` are ``count_matrix(child, columns)`` and ``count_matrix(parent, columns)``
+    when the caller has them already.
     """
     if parent.empty:
         return {column: np.zeros(len(child), dtype=bool) for column in columns}
     mine = count_matrix(child, columns) if mine is None else mine
+    theirs = count_matrix(parent, columns) if theirs is None else theirs
     if keys:
         where = _rows_of(child, parent, keys)
-        theirs = np.where((where >= 0)[:, np.newaxis], count_matrix(parent, columns)[where], np.nan)
+        theirs = np.where((where >= 0)[:, np.newaxis], theirs[where], np.nan)
     else:
-        theirs = np.broadcast_to(count_matrix(parent.iloc[:1], columns), mine.shape)
+        theirs = np.broadcast_to(theirs[:1], mine.shape)
     difference = np.where(np.isnan(theirs), 0.0, theirs) - mine
     hidden = (difference > 0) & (difference < min_cell)
     return {column: hidden[:, position] for position, column in enumerate(columns)}

@@ -13,6 +13,7 @@ import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +50,11 @@ PROGRAMME_RATES = {
     **{rate: basis for rate, basis in queries_programmes.SHARES.items()},
     **{average: (count,) for average, count in queries_programmes.AVERAGES.items()},
 }
+
+
+#: A view's query result before suppression, and what is worked out from it while it is kept (its counts
+#: as a matrix: a parent slice is compared with every child slice that differencing asks about).
+Raw = tuple[pd.DataFrame, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -263,30 +269,34 @@ def run_view(
     filters: Filters,
     min_cell: int,
     *,
-    raw: Callable[[str, Filters], pd.DataFrame] | None = None,
+    raw: Callable[[str, Filters], Raw] | None = None,
 ) -> pd.DataFrame:
     """The table behind figure ``name`` for ``filters``, with small counts suppressed.
 
     Counts of people are nullable integers (``pd.NA`` = suppressed); rates built on a
     suppressed count are ``pd.NA``. ``raw`` runs a view's query before suppression (by default
     straight on ``engine``; ``cached_view`` passes one that goes through the cache, so the
-    parent slices that differencing needs are shared between views and visits).
+    parent slices that differencing needs are shared between views and visits, and so are
+    their counts as a matrix).
 
     >>> run_view(engine, "uptake_by_platform", Filters(), 5).set_index("platform").loc["Coursera", "completers"]
     1300
     """
     view = VIEWS[name]
     filters = view.slice_of(filters)
-    query = raw or (lambda view_name, slice_: _raw_view(engine, view_name, slice_))
-    frame = query(name, filters)
+    query = raw or (lambda view_name, slice_: (_raw_view(engine, view_name, slice_), {}))
+    frame, _ = query(name, filters)
     counts = list(view.counts)
     values = count_matrix(frame, counts)
     extra: dict[str, np.ndarray] = {}
     for dimension in view.dimensions:
         if getattr(filters, dimension) is None or frame.empty:
             continue
-        parent = query(name, filters.without(dimension))
-        for column, found in differenced(frame, parent, counts, list(view.keys), min_cell, values).items():
+        parent, kept = query(name, filters.without(dimension))
+        theirs = kept.get("counts")
+        if theirs is None:
+            theirs = kept["counts"] = count_matrix(parent, counts)
+        for column, found in differenced(frame, parent, counts, list(view.keys), min_cell, values, theirs).items():
             extra[column] = extra.get(column, found) | found
     groups = None if view.groups is None else list(view.groups)
     return suppress(
@@ -346,9 +356,9 @@ def cached_view(
     version = versions.of(VIEWS[name].reads)
     filters = VIEWS[name].slice_of(filters)
 
-    def raw(view_name: str, slice_: Filters) -> pd.DataFrame:
+    def raw(view_name: str, slice_: Filters) -> Raw:
         key = cache_key("raw", view_name, json.dumps(slice_.to_query(), sort_keys=True), version)
-        return _through_cache(
+        frame = _through_cache(
             store,
             key,
             lambda: _raw_view(
@@ -359,6 +369,7 @@ def cached_view(
                 reference_of(engine, versions.of(REFERENCE_READS)),
             ),
         )
+        return frame, _decoded(store).kept(key)
 
     key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
     return _through_cache(store, key, lambda: run_view(engine, name, filters, min_cell, raw=raw))
