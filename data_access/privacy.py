@@ -16,6 +16,7 @@ nullable ``Int64`` columns; withheld rates are ``pd.NA`` in ``Float64`` columns.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,7 +41,7 @@ def _group_codes(frame: pd.DataFrame, groups: list[str]) -> np.ndarray:
     """A number per row naming its group of siblings (missing values form a group of their own)."""
     codes = np.zeros(len(frame), dtype=np.int64)
     for column in groups:
-        local, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        local, uniques = pd.factorize(column_values(frame, column), use_na_sentinel=False)
         codes = codes * max(1, len(uniques)) + local
     return codes
 
@@ -93,7 +94,9 @@ def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.n
     # Each key column of both tables coded together, the codes combined into one number per row.
     combined = np.zeros(len(parent) + len(child), dtype=np.int64)
     for key in keys:
-        values = np.concatenate([parent[key].to_numpy(dtype=object), child[key].to_numpy(dtype=object)])
+        values = np.concatenate(
+            [np.asarray(column_values(parent, key), dtype=object), np.asarray(column_values(child, key), dtype=object)]
+        )
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         combined = pd.factorize(combined * len(uniques) + codes)[0]
     theirs, mine = combined[: len(parent)], combined[len(parent) :]
@@ -108,16 +111,29 @@ def count_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Columns as one float array (rows x columns), NaN where a cell holds no number."""
     matrix = np.empty((len(frame), len(columns)))
     for position, column in enumerate(columns):
-        matrix[:, position] = _numbers(frame[column])
+        matrix[:, position] = _numbers(column_values(frame, column))
     return matrix
 
 
-def _numbers(values: pd.Series) -> np.ndarray:
+def column_values(frame: pd.DataFrame, column: str) -> Any:
+    """A column's values (a numpy or pandas array), without the Series that ``frame[column]`` builds.
+
+    Building that Series is most of the cost of suppressing a small table (about 9 µs a column,
+    and a table is read three times over), so the frame's own accessor is used where it exists.
+    """
+    at = frame.columns.get_loc(column)
+    try:
+        return frame._get_column_array(at)
+    except AttributeError:  # a pandas without it: the public way
+        return frame.iloc[:, at].array
+
+
+def _numbers(values: Any) -> np.ndarray:
     """A column as floats, NaN where it holds no number."""
     try:  # numeric columns, nullable ones included (NA becomes NaN): the common case, and quick
         return np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def suppress(
@@ -142,7 +158,8 @@ def suppress(
     counts, rates = list(counts), dict(rates)
     # Columns taken one by one are costly in pandas: only those kept as they are.
     columns: dict[str, object] = {
-        column: None if column in rates or column in counts else frame[column] for column in frame.columns
+        column: None if column in rates or column in counts else column_values(frame, column)
+        for column in frame.columns
     }
     if count_values is None:
         count_values = count_matrix(frame, counts)
