@@ -20,6 +20,7 @@ from components.theme import (
     count_text,
     counts_text,
     figure,
+    fixed_margins,
     numbers,
     panels,
     rate_text,
@@ -77,7 +78,7 @@ def count_bars(
         }
         for index, (column, label) in enumerate(series.items())
     ]
-    return figure(
+    chart = figure(
         traces,
         height=_bar_height(len(frame) * max(1, len(series))),
         legend=len(series) > 1,
@@ -86,6 +87,7 @@ def count_bars(
         yaxis={"type": "category"},
         annotations=_hidden_labels(list(values.values()), names, min_cell),
     )
+    return fixed_margins(chart, left_labels=names)
 
 
 def _hidden_labels(columns: list[np.ndarray], names: list[str], min_cell: int) -> list[dict[str, Any]]:
@@ -155,7 +157,7 @@ def rate_bars(
         annotations.append(note)
     top = max(float(np.nanmax(rates)), target or 0)
     height = _bar_height(len(frame))
-    return figure(
+    chart = figure(
         traces,
         height=height + 40 if colour_by is not None else height,
         legend=colour_by is not None,
@@ -170,6 +172,7 @@ def rate_bars(
         shapes=shapes,
         annotations=annotations,
     )
+    return fixed_margins(chart, left_labels=names, bottom_lines=2)
 
 
 def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str) -> Figure | None:
@@ -193,7 +196,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
         }
         for index, (platform, members) in enumerate(_positions(frame["platform"].tolist(), sort=True))
     ]
-    return figure(
+    chart = figure(
         traces,
         height=340,
         yaxis={"title": {"text": label.capitalize()}},
@@ -202,6 +205,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
         xaxis={"tickformat": "%b %Y", "type": "date", **({"dtick": "M1"} if len(set(months)) <= 12 else {})},
         hovermode="x",
     )
+    return fixed_margins(chart, left_title=True, bottom_lines=0)
 
 
 def heatmap(
@@ -261,13 +265,14 @@ def diverging_gap(frame: pd.DataFrame, *, min_cell: int) -> Figure | None:
         "textposition": "none",
         "hovertemplate": "%{y}<br>%{text}<extra></extra>",
     }
-    return figure(
+    chart = figure(
         [trace],
         height=_bar_height(len(frame)),
         legend=False,
         xaxis={"tickformat": "+.0%", "title": {"text": "Need share minus completion share"}, "zeroline": True},
         yaxis={"type": "category"},
     )
+    return fixed_margins(chart, left_labels=trace["y"])
 
 
 def stacked_shares(frame: pd.DataFrame, category: str, stack: str, share: str, order: Sequence[str]) -> Figure | None:
@@ -293,13 +298,14 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, share: str, o
                 "hovertemplate": f"%{{y}}<br>{value}: %{{text}}<extra></extra>",
             }
         )
-    return figure(
+    chart = figure(
         traces,
         height=_bar_height(frame[category].nunique(), per_row=40),
         barmode="stack",
         xaxis={"tickformat": ".0%", "range": [0, 1]},
         yaxis={"type": "category"},
     )
+    return fixed_margins(chart, left_labels=categories, bottom_lines=0)
 
 
 def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, *, min_cell: int) -> Figure | None:
@@ -322,13 +328,14 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
     ]
     # Room for every category's name: plotly drops every other label when the rows are tighter.
     per_row = max(26, 12 * frame[series].nunique())
-    return figure(
+    chart = figure(
         traces,
         height=_bar_height(frame[category].nunique(), per_row=per_row),
         barmode="group",
         xaxis={"tickformat": ".0%"},
         yaxis={"type": "category", "tickmode": "linear", "dtick": 1},
     )
+    return fixed_margins(chart, left_labels=categories, bottom_lines=0)
 
 
 def duty_station_map(frame: pd.DataFrame, *, min_cell: int) -> Figure | None:

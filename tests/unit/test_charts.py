@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from components.charts import grouped_shares, monthly_lines, rate_bars
+from components.theme import text_width
 
 
 def months_frame(months: list[str]) -> pd.DataFrame:
@@ -46,3 +47,23 @@ def test_rate_bar_labels_leave_the_count_name_to_the_axis_title():
     assert figure["data"][0]["text"] == ["12.3% · 1,234"]
     assert figure["layout"]["xaxis"]["title"]["text"].endswith("share · number of respondents")
     assert "%{text} respondents" in figure["data"][0]["hovertemplate"]
+
+
+def test_bar_charts_size_their_margins_for_the_longest_label_so_plotly_draws_once():
+    names = ["Aspiring People Leaders Certification", "UN System Executive Management Programme", "EMC"]
+    frame = pd.DataFrame(
+        {"programme": names, "completion_rate": [0.8, 0.7, 0.9], "graduates": [100, 200, 300]},
+    )
+    layout = rate_bars(
+        frame, "programme", "completion_rate", "graduates", min_cell=5, label="Rate", count_label="graduates"
+    )["layout"]
+    assert not layout["xaxis"]["automargin"] and not layout["yaxis"]["automargin"]
+    # Wide enough for the longest name in DejaVu Sans at 13 px (about 300 px, measured in Chromium),
+    # not for the shortest; and room below for the ticks and the two-line axis title.
+    assert text_width(names[1]) > 290
+    assert layout["margin"]["l"] >= text_width(names[1]) > text_width("EMC") + 200
+    assert layout["margin"]["b"] >= 3 * 19
+
+
+def test_a_label_outside_ascii_is_counted_as_wide():
+    assert text_width("Genève") >= text_width("Geneve")
