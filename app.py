@@ -7,7 +7,7 @@ import settings
 from auth import current_user, register_auth
 from cli import prepare_database, register_commands
 from components.shell import APP_TITLE, create_appshell
-from delivery import register_compression, with_early_scripts
+from delivery import register_compression, register_plotly_bundle, with_early_scripts
 from exports import register_exports
 from first_request import prepare_first_request
 from uploads import register_uploads
@@ -34,6 +34,7 @@ register_uploads(server)
 prepare_first_request(app)
 register_auth(app)
 register_compression(server)
+register_plotly_bundle(server)
 
 if __name__ == "__main__":
     prepare_database(with_demo=True)

@@ -123,7 +123,10 @@ def search_for(values: list[Any], ids: list[dict[str, str]], search: str | None)
     prevent_initial_call=True,
 )
 def filters_to_url(values: list[Any], ids: list[dict[str, str]], search: str | None) -> str:
-    return search_for(values, ids, search)
+    # Dash calls this when a page's filter bar appears too (its controls join the ALL pattern): the
+    # address is then left alone, so nothing that reads it (the page, the menu's links) runs again.
+    found = search_for(values, ids, search)
+    return no_update if found == (search or "") else found
 
 
 CLICK_GRAPH = "click-graph"

@@ -152,3 +152,29 @@ def test_a_filter_a_view_does_not_declare_does_not_change_it(demo):
                 narrowed = _raw_view(engine, name, Filters(**{filter_name: value}))
                 pd.testing.assert_frame_equal(narrowed, everything, obj=f"{name} with {filter_name}")
     assert {name for name in EVERY_FILTER} == set(Filters.__dataclass_fields__)
+
+
+@pytest.mark.parametrize(
+    ("module", "query"),
+    [("overview", {}), ("needs", {}), ("uptake", {}), ("leadership", {}), ("entity", {"code": "OCHA"})],
+)
+def test_every_chart_is_of_a_type_the_plotly_bundle_holds(demo, module, query):
+    import importlib
+    import json
+
+    from delivery import BUNDLED_TRACES
+
+    def trace_types(node):  # type: ignore[no-untyped-def]
+        if isinstance(node, dict):
+            figure = node.get("figure")
+            if isinstance(figure, dict):
+                yield from (trace.get("type", "scatter") for trace in figure.get("data", []))
+            for value in node.values():
+                yield from trace_types(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from trace_types(value)
+
+    page = importlib.import_module(f"pages.{module}")
+    found = set(trace_types(json.loads(rendered(page.layout(**query)))))
+    assert found and found <= BUNDLED_TRACES, found - BUNDLED_TRACES
