@@ -66,3 +66,17 @@ def test_the_registered_callbacks_are_plain_functions():
     ids = [{"type": FILTER, "name": "gender"}]
     assert filters_to_url(["female"], ids, "?entity=OCHA") == "?entity=OCHA&gender=female"
     assert carry_filters("?gender=male", [{"type": "nav-link", "path": "/uptake"}]) == ["/uptake?gender=male"]
+
+
+def test_a_filter_bar_appearing_leaves_the_address_alone():
+    # Dash calls the filter callback when a page's controls appear; the address must not be set again,
+    # or the menu's links and anything else reading it would run a second time.
+    from dash import no_update
+
+    from components.filters import filters_to_url
+
+    ids = [{"type": FILTER, "name": "gender"}, {"type": FILTER, "name": "entity"}]
+    assert filters_to_url(["female", None], ids, "?gender=female") is no_update
+    assert filters_to_url([None, None], ids, "") is no_update
+    assert filters_to_url([None, None], ids, None) is no_update
+    assert filters_to_url(["male", None], ids, "?gender=female") == "?gender=male"
