@@ -1,7 +1,7 @@
 """How the pages' bytes reach the browser: compressed, and plotly.js fetched from the start.
 
 Responses are compressed with flask-compress: brotli where the browser takes it, else gzip. Dash's
-bundles (plotly.js alone is 4.8 MB) never change while the process runs, so each is compressed once
+bundles (plotly.js alone is 1.4 MB, as the partial bundle sent here) never change while the process runs, so each is compressed once
 and kept; page data is compressed per response at a quality that costs about a millisecond.
 
 Dash fetches plotly.js only once the first graph arrives, after three round trips, then spends a
@@ -113,7 +113,7 @@ def _cache_headers(response: Response) -> Response:
     cached for a year: a changed file gets a new URL. The early scripts are served from the cache at
     once and checked afterwards (``stale-while-revalidate``): after an upgrade the previous plotly.js
     runs for one more page view, which dcc's graphs accept, and a reload no longer waits for a round
-    trip about a 4.8 MB file that did not change.
+    trip about a large file that did not change.
     """
     if request.method != "GET" or response.status_code not in (200, 304):
         return response
