@@ -1,8 +1,9 @@
 """How the pages' bytes reach the browser: compressed, and plotly.js fetched from the start.
 
 Responses are compressed with flask-compress: brotli where the browser takes it, else gzip. Dash's
-bundles (plotly.js alone is 1.4 MB, as the partial bundle sent here) never change while the process runs, so each is compressed once
-and kept; page data is compressed per response at a quality that costs about a millisecond.
+bundles (plotly.js alone is 1.4 MB, as the partial bundle sent here) never change while the process
+runs, so each is compressed once and kept; page data is compressed per response at a quality that
+costs about a millisecond.
 
 Dash fetches plotly.js only once the first graph arrives, after three round trips, then spends a
 few hundred milliseconds running it. The index page loads it at once, ``async`` (dcc's graphs use
