@@ -21,7 +21,7 @@ import datetime as dt
 import functools
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +35,8 @@ COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
 PERIODS_KEPT = 32
 #: Unions of months and platforms kept per summaries (about 10 KB each at 5M rows).
 UNIONS_KEPT = 64
+#: (bitsets' id, first month, last month, platforms or None for each platform apart)
+UnionKey = tuple[int, int, int, tuple[int, ...] | None]
 
 
 class Vocabulary:
@@ -327,41 +329,43 @@ class ActivityIndex:
         return keep
 
     def _union(self, bits: np.ndarray, lo: int, hi: int, platforms: Iterable[int]) -> np.ndarray:
-        """The personas in any of months lo..hi on any of ``platforms``; kept for the next questions
-        about the same period (every figure of a page, every slice, the parents differencing reads)."""
+        """The personas in any of months lo..hi on any of ``platforms``."""
         platforms = list(platforms)
-        key = (id(bits), lo, hi, tuple(platforms))
-        found = self._unions.get(key)
-        if found is not None:
-            return found
-        chosen = self._months_of(bits, lo, hi, platforms)
-        if chosen.size == 0:
-            found = np.zeros(bits.shape[-1], dtype=np.uint8)
-        else:
-            found = np.bitwise_or.reduce(chosen.reshape(-1, bits.shape[-1]), axis=0)
-        self._keep_union(key, found)
-        return found
 
-    def _keep_union(self, key: tuple[int, int, int, tuple[int, ...] | None], found: np.ndarray) -> None:
-        found.flags.writeable = False
-        if len(self._unions) >= UNIONS_KEPT:
-            self._unions.clear()
-        self._unions[key] = found
+        def union() -> np.ndarray:
+            chosen = self._months_of(bits, lo, hi, platforms)
+            if chosen.size == 0:
+                return np.zeros(bits.shape[-1], dtype=np.uint8)
+            return np.bitwise_or.reduce(chosen.reshape(-1, bits.shape[-1]), axis=0)
 
-    @functools.cached_property
-    def _unions(self) -> dict[tuple[int, int, int, tuple[int, ...] | None], np.ndarray]:
-        """Keyed by the bitsets' id: they live as long as the index, so an id names one of them."""
-        return {}
+        return self._kept_union((id(bits), lo, hi, tuple(platforms)), union)
 
     def _union_each(self, bits: np.ndarray, lo: int, hi: int) -> np.ndarray:
         """Per platform, the personas in any of months lo..hi (one bitset per platform)."""
-        key = (id(bits), lo, hi, None)
+
+        def union() -> np.ndarray:
+            if hi < lo:
+                return np.zeros(bits.shape[1:], dtype=np.uint8)
+            return np.bitwise_or.reduce(bits[lo : hi + 1], axis=0)
+
+        return self._kept_union((id(bits), lo, hi, None), union)
+
+    def _kept_union(self, key: UnionKey, union: Callable[[], np.ndarray]) -> np.ndarray:
+        """``union()``, kept for the next questions about the same period: every figure of a page, every
+        slice and the parent slices differencing reads ask for the same one. Keys hold the bitsets' id:
+        they live as long as the index, so an id names one of them."""
         found = self._unions.get(key)
         if found is None:
-            empty = np.zeros(bits.shape[1:], dtype=np.uint8)
-            found = empty if hi < lo else np.bitwise_or.reduce(bits[lo : hi + 1], axis=0)
-            self._keep_union(key, found)
+            found = union()
+            found.flags.writeable = False
+            if len(self._unions) >= UNIONS_KEPT:
+                self._unions.clear()
+            self._unions[key] = found
         return found
+
+    @functools.cached_property
+    def _unions(self) -> dict[UnionKey, np.ndarray]:
+        return {}
 
     def _months_of(self, bits: np.ndarray, lo: int, hi: int, platforms: list[int]) -> np.ndarray:
         """The bitsets of months lo..hi and ``platforms`` (a view, not a copy, when that is every platform)."""
