@@ -166,7 +166,7 @@ def rate_bars(
             "tickformat": ".0%",
             "title": {"text": f"{label}<br>beside each bar: share · number of {count_label}"},
             "range": [0, top * 1.35],
-            **({"tickvals": [v / 10 for v in range(0, 11, 2)]} if top > 0.3 else {}),
+            **({"tickvals": [0, 0.25, 0.5, 0.75, 1]} if top > 0.3 else {}),  # room for "100%" on a narrow plot
         },
         yaxis={"type": "category", "categoryorder": "array", "categoryarray": names},
         shapes=shapes,

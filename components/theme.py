@@ -128,7 +128,9 @@ def figure(traces: list[dict[str, Any]], *, height: int = 360, legend: bool = Tr
         "plot_bgcolor": "white",
         "colorway": list(PALETTE),
         "height": height,
-        "margin": {"l": 10, "r": 10, "t": 40 if legend else 10, "b": 10},
+        # Without a legend the top margin still holds the graph's tool bar (shown on hover), so it
+        # never covers the top bar or its label.
+        "margin": {"l": 10, "r": 10, "t": 40 if legend else 30, "b": 10},
         "font": FONT,
         "showlegend": legend,
         "legend": {"orientation": "h", "xref": "container", "yref": "container", "y": 1, "yanchor": "top", "x": 0},
