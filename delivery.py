@@ -53,8 +53,14 @@ def _cache_key(req: Request) -> str:
 
 #: Where Dash and dcc's graphs load plotly.js from.
 PLOTLY_URL = "/_dash-component-suites/plotly/package_data/plotly.min.js"
-#: Loaded as soon as the index page arrives: the graphs' library, which Dash would load last.
-EARLY_SCRIPTS = (PLOTLY_URL,)
+#: Loaded as soon as the index page arrives: the graphs' library, which Dash would load last, and
+#: the code of dcc's dropdowns and graphs, which dcc fetches only once a page holding them arrives
+#: (webpack takes a chunk that is already there without asking for it again).
+EARLY_SCRIPTS = (
+    PLOTLY_URL,
+    "/_dash-component-suites/dash/dcc/async-dropdown.js",
+    "/_dash-component-suites/dash/dcc/async-graph.js",
+)
 #: What is sent at ``PLOTLY_URL`` instead of plotly.py's full plotly.js (4.8 MB, 35 trace types): the
 #: same version with only the trace types the charts draw (1.4 MB), built by ``vendor/plotly/build.sh``.
 #: The browser reads and runs a third as much on every page load.

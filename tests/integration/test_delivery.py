@@ -101,10 +101,14 @@ def test_unchanged_files_are_not_asked_for_again(fresh_worker):
     assert "max-age=31536000" in cached.headers["Cache-Control"]
     plain = requests.get(f"{fresh_worker}/assets/app.css", timeout=60)
     assert "max-age=31536000" not in plain.headers.get("Cache-Control", "")
-    # plotly.js has no fingerprint in its URL (Dash's loader asks for it so): run at once, checked after.
-    plotly = requests.get(f"{fresh_worker}{PLOTLY}", timeout=60)
-    assert "stale-while-revalidate=" in plotly.headers["Cache-Control"]
-    assert f'<script async src="{PLOTLY}">' in delivery.with_early_scripts("{%css%}")
+    # plotly.js and dcc's dropdown and graph code have no fingerprint in their URL (Dash's loader asks
+    # for them so): run at once, checked after; the index page loads them from the start.
+    for path in delivery.EARLY_SCRIPTS:
+        early = requests.get(f"{fresh_worker}{path}", timeout=60)
+        assert early.status_code == 200 and len(early.content) > 10_000, path
+        assert "stale-while-revalidate=" in early.headers["Cache-Control"], path
+        assert f'<script async src="{path}">' in delivery.with_early_scripts("{%css%}")
+    assert PLOTLY in delivery.EARLY_SCRIPTS
 
 
 def test_the_graphs_get_the_partial_plotly_bundle_and_keep_it(fresh_worker):
