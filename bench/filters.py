@@ -14,6 +14,10 @@ filters people click first (each platform, gender, staff category and entity, th
 stations, each calendar year) and renders their pages, and the times show what a visit after that
 warm-up costs.
 
+An entity profile is opened before it is narrowed (each interaction adds a filter to the entity), so
+the profile is visited first and the bench waits for the refinements it renders ahead
+(``PREFETCH_PROFILES``); a last row times the same interactions with nothing rendered ahead.
+
 A filter change puts the filters in the URL, and the page router's ``/_dash-update-component``
 renders the page; that round trip is what is timed, in process through Flask's test client, for
 every page and a set of interactions: each platform, gender and staff category, the five largest
@@ -213,6 +217,7 @@ def main() -> None:
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user
     from pages import _context as page_context
+    from pages._prefetch import wait_for_prefetch
     from uploads import warm_cache
 
     engine = default_engine()
@@ -251,14 +256,30 @@ def main() -> None:
     searches = interactions(engine)
     print(f"{len(searches)} interactions per page: {', '.join(searches)}")
     print(f"{'page':<16}{'cold median':>12}{'cold p95':>10}{'warm median':>12}{'warm p95':>10}{'slowest (cold)':>40}")
-    for path in PAGES:
+
+    def measure(path: str, label: str) -> None:
         cold = {search: call(path, search) for search in searches}
         warm = [call(path, search) for search in searches for _ in range(3)]
         slowest = max(cold, key=cold.__getitem__)
         print(
-            f"{path:<16}{statistics.median(cold.values()):>12.1f}{percentile(list(cold.values()), 0.95):>10.1f}"
+            f"{label:<16}{statistics.median(cold.values()):>12.1f}{percentile(list(cold.values()), 0.95):>10.1f}"
             f"{statistics.median(warm):>12.1f}{percentile(warm, 0.95):>10.1f}{slowest:>32}{cold[slowest]:>7.0f} ms"
         )
+
+    profile_opened = []
+    for path in PAGES:
+        if path.startswith("/entity/"):  # a leader opens the profile, reads it, then narrows it
+            opened = call(path, "")
+            start = time.perf_counter()
+            wait_for_prefetch()
+            profile_opened.append(f"opening {path} took {opened:.1f} ms; its refinements were rendered "
+                                  f"ahead in {time.perf_counter() - start:.1f} s, in the background")  # fmt: skip
+        measure(path, path)
+    print("\n".join(profile_opened))
+    os.environ["PREFETCH_PROFILES"] = "off"
+    fresh_cache(slices=args.warm_slices)
+    measure(PAGES[-1], "  (none ahead)")
+    os.environ.pop("PREFETCH_PROFILES")
     station = largest(engine, "duty_station_code")[0]
     print(f"worst case, the largest duty station ({station}), cold, five runs with the cache emptied between:")
     for path in PAGES:

@@ -16,6 +16,7 @@ from components.theme import count_text
 from data_access.targets import kpi_status_records
 from data_access.views import entity_profile
 from pages._context import PageContext
+from pages._prefetch import prefetch_refinements
 
 dash.register_page(
     __name__,
@@ -31,7 +32,10 @@ TOP_NEEDS = 8
 
 
 def layout(code: str | None = None, **query: str) -> html.Div:
-    return PageContext.from_query(query, entity=code).rendered(f"{__name__}:{code}", partial(content, code=code))
+    page = PageContext.from_query(query, entity=code)
+    rendered = page.rendered(f"{__name__}:{code}", partial(content, code=code))
+    prefetch_refinements(page, partial(layout, code))
+    return rendered
 
 
 def content(page: PageContext, code: str | None) -> html.Div:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +42,8 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
         )
     finally:
         wait_for_builds()  # a background build of the activity summaries may still be reading the schema
+        if "pages._prefetch" in sys.modules:  # and an entity profile's renders ahead (only once pages are loaded)
+            sys.modules["pages._prefetch"].wait_for_prefetch()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -178,3 +178,89 @@ def test_every_chart_is_of_a_type_the_plotly_bundle_holds(demo, module, query):
     page = importlib.import_module(f"pages.{module}")
     found = set(trace_types(json.loads(rendered(page.layout(**query)))))
     assert found and found <= BUNDLED_TRACES, found - BUNDLED_TRACES
+
+
+def _open(client, server, path: str, search: str = "") -> bytes:  # type: ignore[no-untyped-def]
+    """What the page router answers when the browser's location becomes ``path`` + ``search``."""
+    dependencies = client.get("/_dash-dependencies").get_json()
+    router = next(d["output"] for d in dependencies if "_pages_content" in d["output"])
+    body = {
+        "output": router,
+        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+        "inputs": [
+            {"id": "_pages_location", "property": "pathname", "value": path},
+            {"id": "_pages_location", "property": "search", "value": search},
+        ],
+        "state": [],
+        "changedPropIds": ["_pages_location.search"],
+    }
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 200, response.status_code
+    return response.data
+
+
+def _forget_rendered_pages() -> None:
+    """Start from no rendered page and no render ahead (both backends' demo stores have the same versions)."""
+    from pages._context import _rendered_pages
+    from pages._prefetch import _started
+
+    _rendered_pages().entries.clear()
+    _started().entries.clear()
+
+
+def _rendered_slices(entity: str) -> list[tuple[dict, object]]:
+    """(filters, viewer scope) of each rendered profile of ``entity`` this process holds."""
+    from pages._context import _rendered_pages
+
+    keys = [json.loads(key) for key in list(_rendered_pages().entries)]
+    return [(query, scope) for name, query, scope, *_ in keys if name == f"pages.entity:{entity}"]
+
+
+def test_opening_a_profile_renders_its_one_click_refinements_ahead(demo):
+    from pages._prefetch import refinements, wait_for_prefetch
+
+    app, server, runner = demo
+    _forget_rendered_pages()
+    create_user(runner, "monusco-viewer", entities="MONUSCO")
+    client = signed_in(server, "viewer")
+    _open(client, server, "/entity/DPPA")
+    wait_for_prefetch(timeout=120)
+    held = [query for query, scope in _rendered_slices("DPPA") if scope is None]
+    with server.test_request_context("/"):
+        from pages._context import PageContext
+
+        expected = refinements(PageContext.from_query({}, entity="DPPA"))
+    assert {"entity": "DPPA", "gender": "female"} in held and {"entity": "DPPA", "platform": "Coursera"} in held
+    assert len(expected) > 20 and all({"entity": "DPPA", **query} in held for query in expected)
+
+    # The click is served as rendered ahead, the same bytes as a page rendered on the click.
+    count = len(_rendered_slices("DPPA"))
+    ahead = _open(client, server, "/entity/DPPA", "?gender=female")
+    assert len(_rendered_slices("DPPA")) == count
+    from pages._context import _rendered_pages
+
+    _rendered_pages().entries.clear()
+    assert _open(client, server, "/entity/DPPA", "?gender=female") == ahead
+
+    # A viewer limited to some entities gets the refinements of what they may see, in their own scope.
+    _open(signed_in(server, "monusco-viewer"), server, "/entity/MONUSCO")
+    wait_for_prefetch(timeout=120)
+    assert {"entity": "MONUSCO", "staff_category": "P"} in [
+        query for query, scope in _rendered_slices("MONUSCO") if scope == ["MONUSCO"]
+    ]
+
+
+def test_a_refinement_or_a_switched_off_prefetch_renders_nothing_ahead(demo, monkeypatch):
+    from pages._prefetch import wait_for_prefetch
+
+    app, server, runner = demo
+    _forget_rendered_pages()
+    client = signed_in(server, "viewer")
+    _open(client, server, "/entity/DOS", "?gender=male")  # already narrowed: nothing one click further
+    wait_for_prefetch(timeout=120)
+    assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS", "gender": "male"}]
+    monkeypatch.setenv("PREFETCH_PROFILES", "off")
+    _forget_rendered_pages()
+    _open(client, server, "/entity/DOS")
+    wait_for_prefetch(timeout=120)
+    assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS"}]
