@@ -46,6 +46,9 @@ def data_versions(engine: Engine) -> DataVersions:
 class Store(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes) -> None: ...
+    def add(self, key: str, value: bytes) -> bool:
+        """Set ``key`` only if it holds nothing yet; whether it was set (one claimant among workers)."""
+        ...
 
 
 class MemoryStore(Generic[V]):
@@ -67,10 +70,20 @@ class MemoryStore(Generic[V]):
 
     def set(self, key: str, value: V) -> None:
         with self.lock:
-            self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.capacity:
-                self.entries.popitem(last=False)
+            self._put(key, value)
+
+    def add(self, key: str, value: V) -> bool:
+        with self.lock:
+            if key in self.entries:
+                return False
+            self._put(key, value)
+            return True
+
+    def _put(self, key: str, value: V) -> None:
+        self.entries[key] = value
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.capacity:
+            self.entries.popitem(last=False)
 
 
 def read_once(held: MemoryStore[V], key: str, engine: Engine, versions: DataVersions, read: Callable[[], V]) -> V:
@@ -99,6 +112,9 @@ class RedisStore:
 
     def set(self, key: str, value: bytes) -> None:
         self.client.set(key, value, ex=ENTRY_SECONDS)
+
+    def add(self, key: str, value: bytes) -> bool:
+        return bool(self.client.set(key, value, ex=ENTRY_SECONDS, nx=True))
 
 
 #: Tables kept decoded are long-lived, and pandas gives each one a hundred or so objects for the

@@ -6,6 +6,7 @@ it for a few seconds before narrowing it, so meanwhile one background thread per
 choices one click away, as that viewer would see them: each platform, gender and staff category,
 each calendar year and quarter, and the duty stations the profile's chart lists. They land in the
 same rendered-page cache (and the shared cache, with several workers), keyed by the data version.
+With a shared cache one worker claims each profile's renders; the others read the pages it wrote.
 
 (A leading underscore keeps Dash's page registry from treating this helper as a page.)
 """
@@ -14,16 +15,20 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from typing import Any
 
 import flask
 
 import settings
 from auth import SignedInUser, current_user
-from data_access.cache import MemoryStore, data_versions
+from data_access.cache import cache_key, data_versions
+from data_access.store import default_cache
 from data_access.views import calendar_quarters, calendar_years
 from pages._context import PageContext
 
@@ -33,6 +38,10 @@ log = logging.getLogger(__name__)
 STATIONS = 15
 #: A pause between two pages, so a worker's own requests are not held back behind a run of renders.
 PAUSE_SECONDS = 0.005
+#: Profiles waiting for their renders ahead at most; more are left to render on the click.
+MAX_QUEUED = 8
+#: Profiles (per viewer scope and data version) remembered as started, so each is rendered ahead once.
+STARTED_KEPT = 256
 _IN_PREFETCH = "prefetching"
 
 
@@ -50,18 +59,32 @@ def prefetch_refinements(page: PageContext, render: Callable[..., Any]) -> bool:
         return False
     scope = None if user.entities is None else sorted(user.entities)
     key = repr((page.filters.entity, scope, page.versions, page.min_cell))
-    started = _started()
-    with started.lock:
-        if key in started.entries:
-            return False
-        started.entries[key] = True
-        while len(started.entries) > started.capacity:
-            started.entries.popitem(last=False)
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
-    pending = _pending()
-    pending[:] = [future for future in pending if not future.done()]
-    pending.append(_runner().submit(_render_all, app, user, page.filters.entity, render))
+    queue = _queue()
+    with queue.lock:
+        queue.pending = [future for future in queue.pending if not future.done()]
+        if key in queue.started or len(queue.pending) >= MAX_QUEUED:
+            return False
+        queue.started[key] = None
+        while len(queue.started) > STARTED_KEPT:
+            queue.started.popitem(last=False)
+    if not _claimed(key):
+        return False
+    with queue.lock:
+        queue.pending.append(queue.runner.submit(_render_all, app, user, page.filters.entity, render))
     return True
+
+
+def _claimed(key: str) -> bool:
+    """Whether this worker renders ``key``'s refinements: the first to ask, among workers sharing a cache
+    (the pages they render reach the others through it); always, with a cache of its own."""
+    store = default_cache(settings.get("CACHE_URL"))
+    if not getattr(store, "shared", False):
+        return True
+    try:
+        return store.add(cache_key("prefetch", key), b"1")
+    except Exception:  # a cache that is down: leave the refinements to the clicks
+        return False
 
 
 def refinements(page: PageContext) -> list[dict[str, str]]:
@@ -97,21 +120,24 @@ def _render_all(app: flask.Flask, user: SignedInUser, entity: str, render: Calla
 
 def wait_for_prefetch(timeout: float | None = None) -> None:
     """Wait for the background renders started so far (tests do, before dropping a database)."""
-    pending = _pending()
-    wait(list(pending), timeout=timeout)
-    pending[:] = [future for future in pending if not future.done()]
+    queue = _queue()
+    with queue.lock:
+        pending = list(queue.pending)
+    wait(pending, timeout=timeout)
+
+
+@dataclass
+class _Queue:
+    """This process's renders ahead: one thread, the runs waiting or running, and the keys started."""
+
+    runner: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
+    )
+    pending: list[Future[int]] = field(default_factory=list)
+    started: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @functools.cache
-def _runner() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-
-
-@functools.cache
-def _pending() -> list[Future[int]]:
-    return []
-
-
-@functools.cache
-def _started() -> MemoryStore[bool]:
-    return MemoryStore(capacity=256)
+def _queue() -> _Queue:
+    return _Queue()

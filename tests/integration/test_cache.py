@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import os
+import uuid
 
 import pandas as pd
 import pytest
@@ -194,3 +195,10 @@ def test_warming_stops_when_the_data_changes_meanwhile(engine):
     store = UploadMeanwhile()
     assert warm_views(engine, store, 5) == [Filters()]  # the unfiltered views, then it saw the new data and stopped
     assert store.uploaded.status == "loaded"
+
+
+def test_add_sets_a_key_once_so_one_worker_claims_a_job(store):  # type: ignore[no-untyped-def]
+    key = f"learning:test:claim:{uuid.uuid4().hex}"
+    assert store.add(key, b"first") is True
+    assert store.add(key, b"second") is False
+    assert store.get(key) == b"first"

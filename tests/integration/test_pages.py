@@ -202,10 +202,10 @@ def _open(client, server, path: str, search: str = "") -> bytes:  # type: ignore
 def _forget_rendered_pages() -> None:
     """Start from no rendered page and no render ahead (both backends' demo stores have the same versions)."""
     from pages._context import _rendered_pages
-    from pages._prefetch import _started
+    from pages._prefetch import _queue
 
     _rendered_pages().entries.clear()
-    _started().entries.clear()
+    _queue().started.clear()
 
 
 def _rendered_slices(entity: str) -> list[tuple[dict, object]]:
