@@ -10,6 +10,7 @@ from components.shell import APP_TITLE, create_appshell
 from delivery import register_compression, register_plotly_bundle, with_early_scripts
 from exports import register_exports
 from first_request import prepare_first_request
+from pages._prefetch import register_prefetch
 from uploads import register_uploads
 
 app = Dash(
@@ -35,6 +36,7 @@ prepare_first_request(app)
 register_auth(app)
 register_compression(server)
 register_plotly_bundle(server)
+register_prefetch(server)
 
 if __name__ == "__main__":
     prepare_database(with_demo=True)

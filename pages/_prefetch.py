@@ -2,11 +2,12 @@
 
 A profile is a slice no commit's warm-up can cover in full (every entity times every other filter),
 and most of its first-visit time is rendering seven suppressed figures. Whoever opens a profile reads
-it for a few seconds before narrowing it, so meanwhile one background thread per process renders the
-choices one click away, as that viewer would see them: each platform, gender and staff category,
-each calendar year and quarter, and the duty stations the profile's chart lists. They land in the
-same rendered-page cache (and the shared cache, with several workers), keyed by the data version.
-With a shared cache one worker claims each profile's renders; the others read the pages it wrote.
+it for a few seconds before narrowing it. Meanwhile one background thread per process, in that
+worker's idle time, renders the choices one click away, as that viewer would see them: each
+platform, gender and staff category, each calendar year and quarter, and the duty stations the
+profile's chart lists. They land in the same rendered-page cache (and the shared cache, with several
+workers), keyed by the data version. With a shared cache one worker claims each profile's renders;
+the others read the pages it wrote.
 
 (A leading underscore keeps Dash's page registry from treating this helper as a page.)
 """
@@ -36,8 +37,11 @@ log = logging.getLogger(__name__)
 
 #: Duty stations of the profile's chart that are rendered ahead (its bars filter the page when clicked).
 STATIONS = 15
-#: A pause between two pages, so a worker's own requests are not held back behind a run of renders.
-PAUSE_SECONDS = 0.005
+#: Renders ahead use only a worker's idle time: before each page, the thread waits until none of the
+#: worker's requests is in flight, looking every POLL_SECONDS, and leaves the rest to the clicks
+#: once it has waited GIVE_UP_SECONDS in all (a worker that is never idle renders nothing ahead).
+POLL_SECONDS = 0.01
+GIVE_UP_SECONDS = 30.0
 #: Profiles waiting for their renders ahead at most; more are left to render on the click.
 MAX_QUEUED = 8
 #: Profiles (per viewer scope and data version) remembered as started, so each is rendered ahead once.
@@ -107,15 +111,43 @@ def _render_all(app: flask.Flask, user: SignedInUser, entity: str, render: Calla
             flask.g.user = user
             flask.g.setdefault(_IN_PREFETCH, True)
             page = PageContext.from_query({}, entity=entity)
+            waited = 0.0
             for query in refinements(page):
-                if data_versions(page.engine) != page.versions:
+                waited += _until_idle(GIVE_UP_SECONDS - waited)
+                if waited >= GIVE_UP_SECONDS or data_versions(page.engine) != page.versions:
                     break
                 render(**query)
                 done += 1
-                time.sleep(PAUSE_SECONDS)
     except Exception:  # only a slower next click, never a failed page
         log.exception("rendering an entity profile's refinements failed")
     return done
+
+
+def register_prefetch(server: flask.Flask) -> None:
+    """Count the worker's requests in flight, so renders ahead wait for its idle time."""
+    queue = _queue()
+
+    def arrived() -> None:
+        flask.g.counted = True
+        with queue.lock:
+            queue.in_flight += 1
+
+    def left(*_: object) -> None:
+        if flask.g.pop("counted", False):
+            with queue.lock:
+                queue.in_flight -= 1
+
+    server.before_request_funcs.setdefault(None, []).insert(0, arrived)
+    server.teardown_request(left)
+
+
+def _until_idle(limit: float) -> float:
+    """Wait until no request of this worker is in flight, or ``limit`` seconds; the seconds waited."""
+    queue, waited = _queue(), 0.0
+    while queue.in_flight > 0 and waited < limit:
+        time.sleep(POLL_SECONDS)
+        waited += POLL_SECONDS
+    return waited
 
 
 def wait_for_prefetch(timeout: float | None = None) -> None:
@@ -135,6 +167,7 @@ class _Queue:
     )
     pending: list[Future[int]] = field(default_factory=list)
     started: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 

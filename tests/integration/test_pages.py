@@ -264,3 +264,24 @@ def test_a_refinement_or_a_switched_off_prefetch_renders_nothing_ahead(demo, mon
     _open(client, server, "/entity/DOS")
     wait_for_prefetch(timeout=120)
     assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS"}]
+
+
+def test_renders_ahead_wait_for_the_worker_to_be_idle(demo):
+    import time
+
+    from pages._prefetch import _queue, wait_for_prefetch
+
+    app, server, runner = demo
+    _forget_rendered_pages()
+    queue = _queue()
+    with queue.lock:
+        queue.in_flight += 1  # someone else's request, still being answered
+    try:
+        _open(signed_in(server, "viewer"), server, "/entity/DMSPC")
+        time.sleep(0.5)
+        assert [query for query, _ in _rendered_slices("DMSPC")] == [{"entity": "DMSPC"}]
+    finally:
+        with queue.lock:
+            queue.in_flight -= 1
+    wait_for_prefetch(timeout=120)
+    assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
