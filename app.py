@@ -7,7 +7,7 @@ import settings
 from auth import current_user, register_auth
 from cli import prepare_database, register_commands
 from components.shell import APP_TITLE, create_appshell
-from delivery import register_compression, register_plotly_bundle, with_early_scripts
+from delivery import register_compression, register_plotly_bundle, with_early_scripts, without_polyfill
 from exports import register_exports
 from first_request import prepare_first_request
 from pages._prefetch import register_prefetch
@@ -28,6 +28,7 @@ def _layout() -> object:
 
 app.layout = _layout
 app.index_string = with_early_scripts(app.index_string)
+without_polyfill(app)
 server = app.server
 register_commands(server)
 register_exports(server)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -19,6 +21,20 @@ PAGES = {
     "/leadership": "Leadership programmes",
     "/entity/OCHA": "Office for the Coordination of Humanitarian Affairs",
 }
+
+
+def settled_element(duo, selector: str, timeout: float = 10):  # type: ignore[no-untyped-def]
+    """The last element matching ``selector`` once it stays in place for 0.2 s: the page around a chart
+    can still be laying out when the chart first draws, and a click aimed before that lands elsewhere."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        element = duo.find_elements(selector)[-1]
+        here = (element.rect["x"], element.rect["y"], element.rect["height"])
+        if here == last:
+            return element
+        last = here
+        time.sleep(0.2)
+    raise AssertionError(f"{selector} kept moving for {timeout} s")
 
 
 def card_value(duo, label: str) -> str:  # type: ignore[no-untyped-def]
@@ -103,7 +119,7 @@ def test_clicking_an_entity_bar_opens_its_profile(dashboard):
     dashboard.wait_for_page(f"{dashboard.server_url}/uptake")
     graph = '[id=\'{"action":"entity","type":"click-graph","view":"uptake_by_entity"}\']'
     dashboard.wait_for_element(f"{graph} .bars path", timeout=20)
-    top_bar = dashboard.find_elements(f"{graph} .bars path")[-1]  # bars are drawn bottom-up: the last is the top one
+    top_bar = settled_element(dashboard, f"{graph} .bars path")  # bars are drawn bottom-up: the last is the top one
     dashboard.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", top_bar)
     # Plotly hit-tests clicks on its drag layer, which lies over the bars: click where the bar is, as a mouse does.
     ActionChains(dashboard.driver).move_to_element(top_bar).click().perform()
