@@ -106,8 +106,9 @@ SETTINGS: tuple[Setting, ...] = (
         "PREFETCH_PROFILES",
         "on",
         "`on`: when someone opens an entity profile, a background thread of that worker renders the "
-        "profile's one-click refinements (each platform, gender, staff category, year, quarter and the "
-        "duty stations it lists) before the click. `off`: each is rendered when first asked for.",
+        "profile's one-click refinements (each platform, gender, staff category, year, quarter, the "
+        "duty stations it lists and the five with the most staff) before the click. `off`: each is "
+        "rendered when first asked for.",
     ),
     Setting(
         "UPLOAD_WORKERS",

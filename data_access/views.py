@@ -404,21 +404,25 @@ def first_clicks(engine: Engine, options: Mapping[str, list[tuple[str, str]]]) -
     """The one-filter slices people open first: each platform, gender, staff category and entity,
     the ``WARM_DUTY_STATIONS`` duty stations with the most staff in the latest headcount, and each
     calendar year and quarter."""
+    slices = [Filters(duty_station=code) for code in largest_duty_stations(engine, WARM_DUTY_STATIONS)]
+    for name in ("platform", "gender", "staff_category", "entity"):
+        slices += [Filters(**{name: value}) for value, _ in options.get(name, [])]
+    # A quarter can be a year so far (the latest one, in its first quarter): each slice once.
+    return list(dict.fromkeys(slices + calendar_years(options) + calendar_quarters(options)))
+
+
+def largest_duty_stations(engine: Engine, limit: int) -> list[str]:
+    """The codes of the ``limit`` duty stations with the most staff in the latest headcount, largest first."""
     h = Headcount
     largest = (
         select(h.duty_station_code)
         .where(h.as_of_date == select(func.max(h.as_of_date)).scalar_subquery())
         .group_by(h.duty_station_code)
         .order_by(func.sum(h.headcount).desc(), h.duty_station_code)
-        .limit(WARM_DUTY_STATIONS)
+        .limit(limit)
     )
     with engine.connect() as conn:
-        stations = list(conn.execute(largest).scalars())
-    slices = [Filters(duty_station=code) for code in stations]
-    for name in ("platform", "gender", "staff_category", "entity"):
-        slices += [Filters(**{name: value}) for value, _ in options.get(name, [])]
-    # A quarter can be a year so far (the latest one, in its first quarter): each slice once.
-    return list(dict.fromkeys(slices + calendar_years(options) + calendar_quarters(options)))
+        return list(conn.execute(largest).scalars())
 
 
 def calendar_years(options: Mapping[str, list[tuple[str, str]]]) -> list[Filters]:

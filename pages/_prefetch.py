@@ -4,10 +4,10 @@ A profile is a slice no commit's warm-up can cover in full (every entity times e
 and most of its first-visit time is rendering seven suppressed figures. Whoever opens a profile reads
 it for a few seconds before narrowing it. Meanwhile one background thread per process, in that
 worker's idle time, renders the choices one click away, as that viewer would see them: each
-platform, gender and staff category, each calendar year and quarter, and the duty stations the
-profile's chart lists. They land in the same rendered-page cache (and the shared cache, with several
-workers), keyed by the data version. With a shared cache one worker claims each profile's renders;
-the others read the pages it wrote.
+platform, gender and staff category, each calendar year and quarter, the duty stations the
+profile's chart lists and the five with the most staff. They land in the same rendered-page cache
+(and the shared cache, with several workers), keyed by the data version. With a shared cache one
+worker claims each profile's renders; the others read the pages it wrote.
 
 (A leading underscore keeps Dash's page registry from treating this helper as a page.)
 """
@@ -30,13 +30,16 @@ import settings
 from auth import SignedInUser, current_user
 from data_access.cache import cache_key, data_versions
 from data_access.store import default_cache
-from data_access.views import calendar_quarters, calendar_years
+from data_access.views import calendar_quarters, calendar_years, largest_duty_stations
 from pages._context import PageContext
 
 log = logging.getLogger(__name__)
 
 #: Duty stations of the profile's chart that are rendered ahead (its bars filter the page when clicked).
 STATIONS = 15
+#: And the duty stations with the most staff (the headquarters hubs), which people pick from the
+#: filter bar for most entities, as the commit's warm-up does for the whole organisation.
+HUBS = 5
 #: Renders ahead use only a worker's idle time: before each page, the thread waits until none of the
 #: worker's requests is in flight, looking every POLL_SECONDS, and leaves the rest to the clicks
 #: once it has waited GIVE_UP_SECONDS in all (a worker that is never idle renders nothing ahead).
@@ -98,8 +101,9 @@ def refinements(page: PageContext) -> list[dict[str, str]]:
         queries += [{name: value} for value, _ in page.options.get(name, [])]
     for period in calendar_years(page.options) + calendar_quarters(page.options):
         queries.append({k: v for k, v in period.to_query().items() if k in ("from", "to")})
-    stations = page.view("uptake_by_duty_station").head(STATIONS)
-    queries += [{"duty_station": code} for code in stations["duty_station"].dropna().tolist()]
+    listed = page.view("uptake_by_duty_station").head(STATIONS)["duty_station"].dropna().tolist()
+    hubs = largest_duty_stations(page.engine, HUBS)
+    queries += [{"duty_station": code} for code in dict.fromkeys(listed + hubs)]
     return queries
 
 
