@@ -185,19 +185,11 @@ def test_every_chart_is_of_a_type_the_plotly_bundle_holds(demo, module, query):
 
 def _open(client, server, path: str, search: str = "") -> bytes:  # type: ignore[no-untyped-def]
     """What the page router answers when the browser's location becomes ``path`` + ``search``."""
+    from bench.router import router_body
+
     dependencies = client.get("/_dash-dependencies").get_json()
     router = next(d["output"] for d in dependencies if "_pages_content" in d["output"])
-    body = {
-        "output": router,
-        "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
-        "inputs": [
-            {"id": "_pages_location", "property": "pathname", "value": path},
-            {"id": "_pages_location", "property": "search", "value": search},
-        ],
-        "state": [],
-        "changedPropIds": ["_pages_location.search"],
-    }
-    response = client.post("/_dash-update-component", json=body)
+    response = client.post("/_dash-update-component", json=router_body(router, path, search))
     assert response.status_code == 200, response.status_code
     return response.data
 
