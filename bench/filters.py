@@ -236,6 +236,7 @@ def main() -> None:
         default_cache.cache_clear()
         views._decoded.cache_clear()
         page_context._rendered_pages.cache_clear()
+        page_context._pages_ahead.cache_clear()
         start = time.perf_counter()
         if slices:
             warm_cache()

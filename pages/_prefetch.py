@@ -5,8 +5,9 @@ and most of its first-visit time is rendering seven suppressed figures. Whoever 
 it for a few seconds before narrowing it. Meanwhile one background thread per process, in that
 worker's idle time, renders the choices one click away, as that viewer would see them: each
 platform, gender and staff category, each calendar year and quarter, the duty stations the
-profile's chart lists and the five with the most staff. They land in the same rendered-page cache
-(and the shared cache, with several workers), keyed by the data version. With a shared cache one
+profile's chart lists and the five with the most staff. They are kept beside the rendered pages,
+apart, so they never push out what a commit's warm-up rendered (and in the shared cache, with several
+workers), keyed by the data version. With a shared cache one
 worker claims each profile's renders; the others read the pages it wrote.
 
 (A leading underscore keeps Dash's page registry from treating this helper as a page.)
@@ -31,7 +32,7 @@ from auth import SignedInUser, current_user
 from data_access.cache import cache_key, data_versions
 from data_access.store import default_cache
 from data_access.views import calendar_quarters, calendar_years, largest_duty_stations
-from pages._context import PageContext
+from pages._context import RENDERING_AHEAD, PageContext
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,6 @@ GIVE_UP_SECONDS = 30.0
 MAX_QUEUED = 8
 #: Profiles (per viewer scope and data version) remembered as started, so each is rendered ahead once.
 STARTED_KEPT = 256
-_IN_PREFETCH = "prefetching"
 
 
 def prefetch_refinements(page: PageContext, render: Callable[..., Any]) -> bool:
@@ -59,7 +59,7 @@ def prefetch_refinements(page: PageContext, render: Callable[..., Any]) -> bool:
     user = current_user()
     if (
         user is None
-        or flask.g.get(_IN_PREFETCH)
+        or flask.g.get(RENDERING_AHEAD)
         or page.filters.active() != ["entity"]
         or settings.get("PREFETCH_PROFILES").strip().lower() not in ("1", "true", "yes", "on")
     ):
@@ -113,7 +113,7 @@ def _render_all(app: flask.Flask, user: SignedInUser, entity: str, render: Calla
     try:
         with app.test_request_context("/"):
             flask.g.user = user
-            flask.g.setdefault(_IN_PREFETCH, True)
+            flask.g.setdefault(RENDERING_AHEAD, True)
             page = PageContext.from_query({}, entity=entity)
             waited = 0.0
             for query in refinements(page):

@@ -196,18 +196,19 @@ def _open(client, server, path: str, search: str = "") -> bytes:  # type: ignore
 
 def _forget_rendered_pages() -> None:
     """Start from no rendered page and no render ahead (both backends' demo stores have the same versions)."""
-    from pages._context import _rendered_pages
+    from pages._context import _pages_ahead, _rendered_pages
     from pages._prefetch import _queue
 
     _rendered_pages().entries.clear()
+    _pages_ahead().entries.clear()
     _queue().started.clear()
 
 
 def _rendered_slices(entity: str) -> list[tuple[dict, object]]:
     """(filters, viewer scope) of each rendered profile of ``entity`` this process holds."""
-    from pages._context import _rendered_pages
+    from pages._context import _pages_ahead, _rendered_pages
 
-    keys = [json.loads(key) for key in list(_rendered_pages().entries)]
+    keys = [json.loads(key) for key in {*_rendered_pages().entries, *_pages_ahead().entries}]
     return [(query, scope) for name, query, scope, *_ in keys if name == f"pages.entity:{entity}"]
 
 
@@ -228,13 +229,20 @@ def test_opening_a_profile_renders_its_one_click_refinements_ahead(demo):
     assert {"entity": "DPPA", "gender": "female"} in held and {"entity": "DPPA", "platform": "Coursera"} in held
     assert len(expected) > 20 and all({"entity": "DPPA", **query} in held for query in expected)
 
+    # Kept apart from the pages rendered on a visit or by the commit's warm-up, so they push none out.
+    from pages._context import _pages_ahead, _rendered_pages
+
+    def queries(store):  # type: ignore[no-untyped-def]
+        return [json.loads(key)[1] for key in list(store.entries)]
+
+    assert {"entity": "DPPA", "gender": "female"} in queries(_pages_ahead())
+    assert queries(_rendered_pages()) == [{"entity": "DPPA"}]
+
     # The click is served as rendered ahead, the same bytes as a page rendered on the click.
     count = len(_rendered_slices("DPPA"))
     ahead = _open(client, server, "/entity/DPPA", "?gender=female")
     assert len(_rendered_slices("DPPA")) == count
-    from pages._context import _rendered_pages
-
-    _rendered_pages().entries.clear()
+    _forget_rendered_pages()
     assert _open(client, server, "/entity/DPPA", "?gender=female") == ahead
 
     # A viewer limited to some entities gets the refinements of what they may see, in their own scope.
