@@ -21,8 +21,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from queue import SimpleQueue
 from typing import Any
 
 import flask
@@ -69,16 +69,14 @@ def prefetch_refinements(page: PageContext, render: Callable[..., Any]) -> bool:
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     queue = _queue()
     with queue.lock:
-        queue.pending = [future for future in queue.pending if not future.done()]
-        if key in queue.started or len(queue.pending) >= MAX_QUEUED:
+        if key in queue.started or queue.outstanding >= MAX_QUEUED:
             return False
         queue.started[key] = None
         while len(queue.started) > STARTED_KEPT:
             queue.started.popitem(last=False)
     if not _claimed(key):
         return False
-    with queue.lock:
-        queue.pending.append(queue.runner.submit(_render_all, app, user, page.filters.entity, render))
+    queue.submit(functools.partial(_render_all, app, user, page.filters.entity, render))
     return True
 
 
@@ -157,22 +155,42 @@ def _until_idle(limit: float) -> float:
 def wait_for_prefetch(timeout: float | None = None) -> None:
     """Wait for the background renders started so far (tests do, before dropping a database)."""
     queue = _queue()
-    with queue.lock:
-        pending = list(queue.pending)
-    wait(pending, timeout=timeout)
+    with queue.finished:
+        queue.finished.wait_for(lambda: queue.outstanding == 0, timeout)
 
 
 @dataclass
 class _Queue:
-    """This process's renders ahead: one thread, the runs waiting or running, and the keys started."""
+    """This process's renders ahead: one daemon thread (a worker that stops does not wait for it), the
+    runs it has yet to finish, the keys started, and the worker's requests in flight."""
 
-    runner: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
-    )
-    pending: list[Future[int]] = field(default_factory=list)
+    jobs: SimpleQueue[Callable[[], Any]] = field(default_factory=SimpleQueue)
+    outstanding: int = 0
     started: OrderedDict[str, None] = field(default_factory=OrderedDict)
     in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        self.finished = threading.Condition(self.lock)
+
+    def submit(self, job: Callable[[], Any]) -> None:
+        with self.lock:
+            self.outstanding += 1
+            self.jobs.put(job)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
+                self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self.jobs.get()
+            try:
+                job()
+            finally:
+                with self.finished:
+                    self.outstanding -= 1
+                    self.finished.notify_all()
 
 
 @functools.cache

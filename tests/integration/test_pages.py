@@ -229,6 +229,11 @@ def test_opening_a_profile_renders_its_one_click_refinements_ahead(demo):
     assert {"entity": "DPPA", "gender": "female"} in held and {"entity": "DPPA", "platform": "Coursera"} in held
     assert len(expected) > 20 and all({"entity": "DPPA", **query} in held for query in expected)
 
+    # A daemon thread: a worker that stops (gunicorn's restart, shutdown) does not wait for its renders.
+    from pages._prefetch import _queue
+
+    assert _queue().thread is not None and _queue().thread.daemon
+
     # Kept apart from the pages rendered on a visit or by the commit's warm-up, so they push none out.
     from pages._context import _pages_ahead, _rendered_pages
 
