@@ -5,10 +5,10 @@ and most of its first-visit time is rendering seven suppressed figures. Whoever 
 it for a few seconds before narrowing it. Meanwhile one background thread per process, in that
 worker's idle time, renders the choices one click away, as that viewer would see them: each
 platform, gender and staff category, each calendar year and quarter, the duty stations the
-profile's chart lists and the five with the most staff. They are kept beside the rendered pages,
-apart, so they never push out what a commit's warm-up rendered (and in the shared cache, with several
-workers), keyed by the data version. With a shared cache one
-worker claims each profile's renders; the others read the pages it wrote.
+profile's chart lists and the five with the most staff. They are kept apart from the other rendered
+pages, so they never push out what a commit's warm-up rendered, and go to the shared cache too (with
+several workers), keyed by the data version. With a shared cache one worker claims each profile's
+renders; the others read the pages it wrote.
 
 (A leading underscore keeps Dash's page registry from treating this helper as a page.)
 """
@@ -97,8 +97,7 @@ def refinements(page: PageContext) -> list[dict[str, str]]:
     queries: list[dict[str, str]] = []
     for name in ("platform", "gender", "staff_category"):
         queries += [{name: value} for value, _ in page.options.get(name, [])]
-    for period in calendar_years(page.options) + calendar_quarters(page.options):
-        queries.append({k: v for k, v in period.to_query().items() if k in ("from", "to")})
+    queries += [period.to_query() for period in calendar_years(page.options) + calendar_quarters(page.options)]
     listed = page.view("uptake_by_duty_station").head(STATIONS)["duty_station"].dropna().tolist()
     hubs = largest_duty_stations(page.engine, HUBS)
     queries += [{"duty_station": code} for code in dict.fromkeys(listed + hubs)]

@@ -183,7 +183,7 @@ def test_every_chart_is_of_a_type_the_plotly_bundle_holds(demo, module, query):
     assert found and found <= BUNDLED_TRACES, found - BUNDLED_TRACES
 
 
-def _open(client, server, path: str, search: str = "") -> bytes:  # type: ignore[no-untyped-def]
+def _open(client, path: str, search: str = "") -> bytes:  # type: ignore[no-untyped-def]
     """What the page router answers when the browser's location becomes ``path`` + ``search``."""
     from bench.router import router_body
 
@@ -219,7 +219,7 @@ def test_opening_a_profile_renders_its_one_click_refinements_ahead(demo):
     _forget_rendered_pages()
     create_user(runner, "monusco-viewer", entities="MONUSCO")
     client = signed_in(server, "viewer")
-    _open(client, server, "/entity/DPPA")
+    _open(client, "/entity/DPPA")
     wait_for_prefetch(timeout=120)
     held = [query for query, scope in _rendered_slices("DPPA") if scope is None]
     with server.test_request_context("/"):
@@ -245,13 +245,13 @@ def test_opening_a_profile_renders_its_one_click_refinements_ahead(demo):
 
     # The click is served as rendered ahead, the same bytes as a page rendered on the click.
     count = len(_rendered_slices("DPPA"))
-    ahead = _open(client, server, "/entity/DPPA", "?gender=female")
+    ahead = _open(client, "/entity/DPPA", "?gender=female")
     assert len(_rendered_slices("DPPA")) == count
     _forget_rendered_pages()
-    assert _open(client, server, "/entity/DPPA", "?gender=female") == ahead
+    assert _open(client, "/entity/DPPA", "?gender=female") == ahead
 
     # A viewer limited to some entities gets the refinements of what they may see, in their own scope.
-    _open(signed_in(server, "monusco-viewer"), server, "/entity/MONUSCO")
+    _open(signed_in(server, "monusco-viewer"), "/entity/MONUSCO")
     wait_for_prefetch(timeout=120)
     assert {"entity": "MONUSCO", "staff_category": "P"} in [
         query for query, scope in _rendered_slices("MONUSCO") if scope == ["MONUSCO"]
@@ -264,12 +264,12 @@ def test_a_refinement_or_a_switched_off_prefetch_renders_nothing_ahead(demo, mon
     app, server, runner = demo
     _forget_rendered_pages()
     client = signed_in(server, "viewer")
-    _open(client, server, "/entity/DOS", "?gender=male")  # already narrowed: nothing one click further
+    _open(client, "/entity/DOS", "?gender=male")  # already narrowed: nothing one click further
     wait_for_prefetch(timeout=120)
     assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS", "gender": "male"}]
     monkeypatch.setenv("PREFETCH_PROFILES", "off")
     _forget_rendered_pages()
-    _open(client, server, "/entity/DOS")
+    _open(client, "/entity/DOS")
     wait_for_prefetch(timeout=120)
     assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS"}]
 
@@ -285,7 +285,7 @@ def test_renders_ahead_wait_for_the_worker_to_be_idle(demo):
     with queue.lock:
         queue.in_flight += 1  # someone else's request, still being answered
     try:
-        _open(signed_in(server, "viewer"), server, "/entity/DMSPC")
+        _open(signed_in(server, "viewer"), "/entity/DMSPC")
         time.sleep(0.5)
         assert [query for query, _ in _rendered_slices("DMSPC")] == [{"entity": "DMSPC"}]
     finally:
