@@ -266,7 +266,7 @@ def _load_sqlite(
             raise
         stage.finish()
         try:
-            with write_transaction(engine, attach=stage.attach) as conn:
+            with write_transaction(engine, attach=stage.attach, checkpoint_after=True) as conn:
                 _check_still_loadable(conn, kind, result, report, known)
                 batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
                 stage.move(conn, batch_id)

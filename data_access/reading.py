@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -177,13 +178,23 @@ class TableFile:
             null_values=[],
         )
         next_row = 2
-        with self.open_file() as handle:
+
+        def next_frame(batches: Iterator[pa.RecordBatch]) -> pd.DataFrame | None:
+            batch = next(batches, None)
+            if batch is None:
+                return None
+            trimmed = [pc.utf8_trim_whitespace(column) for column in batch.columns]
+            frame = pa.RecordBatch.from_arrays(trimmed, names=names).to_pandas()
+            frame.columns = self.header
+            return frame
+
+        # The next block is parsed (in Arrow, outside the GIL) while the caller validates this one.
+        with self.open_file() as handle, ThreadPoolExecutor(1, thread_name_prefix="csv-read-ahead") as ahead:
             try:
-                reader = pacsv.open_csv(handle, reader_options, parse_options, convert_options)
-                for batch in reader:
-                    trimmed = [pc.utf8_trim_whitespace(column) for column in batch.columns]
-                    frame = pa.RecordBatch.from_arrays(trimmed, names=names).to_pandas()
-                    frame.columns = self.header
+                batches = iter(pacsv.open_csv(handle, reader_options, parse_options, convert_options))
+                upcoming = ahead.submit(next_frame, batches)
+                while (frame := upcoming.result()) is not None:
+                    upcoming = ahead.submit(next_frame, batches)
                     frame[ROW] = range(next_row, next_row + len(frame))
                     next_row += len(frame)
                     yield frame

@@ -110,12 +110,13 @@ class Pseudonyms:
         self.known: dict[str, str] = {}
 
     def lookup(self, values: pd.Series, key: bytes) -> pd.Series:
-        codes, uniques = pd.factorize(values)
-        raw = uniques.tolist()
+        encoded = pc.dictionary_encode(pa.array(values.array, type=pa.large_string()))
+        raw = encoded.dictionary.to_pylist()
         hashed = list(map(self.known.get, raw))  # a C loop: most ids were seen in earlier chunks
-        for position in [i for i, value in enumerate(hashed) if value is None]:
-            hashed[position] = self.known[raw[position]] = _keyed_hash(raw[position], key)
-        taken = pa.array(hashed, type=pa.string()).take(pa.array(codes))
+        if None in hashed:
+            for position in [i for i, value in enumerate(hashed) if value is None]:
+                hashed[position] = self.known[raw[position]] = _keyed_hash(raw[position], key)
+        taken = pa.array(hashed, type=pa.string()).take(encoded.indices)
         return pd.Series(pd.arrays.ArrowStringArray(taken), index=values.index)
 
 
@@ -159,16 +160,16 @@ def scan_slash_orders(chunks: Iterable[pd.DataFrame], columns: list[str]) -> dic
 
 
 def _all_canonical_dates(values: pd.Series) -> bool:
-    """The common case, checked in Arrow: every value is empty or a real date as YYYY-MM-DD."""
-    text = pa.array(values.array, type=pa.string())
-    canonical = pc.match_substring_regex(text, r"^\d{4}-\d{2}-\d{2}$")
-    if not pc.all(pc.or_(canonical, pc.equal(text, ""))).as_py():
+    """The common case, checked in Arrow: every value is empty or a real date as YYYY-MM-DD.
+
+    Arrow's cast to date32 accepts exactly that form and refuses a day its month lacks (2023-02-30).
+    """
+    text = pa.array(values.array, type=pa.large_string())
+    try:
+        pc.cast(pc.if_else(pc.equal(text, ""), None, text), pa.date32())
+    except pa.ArrowInvalid:
         return False
-    dates = pc.strptime(pc.if_else(canonical, text, None), format="%Y-%m-%d", unit="s", error_is_null=True)
-    # strptime rolls 2023-02-30 over to March: a real date keeps its day.
-    days = pc.cast(pc.utf8_slice_codeunits(pc.if_else(canonical, text, None), 8, 10), pa.int64())
-    same_day = pc.equal(pc.day(dates), days)
-    return bool(pc.all(pc.or_(pc.invert(canonical), pc.fill_null(same_day, False))).as_py())
+    return True
 
 
 def _parse_dates(

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access.activity_shelf import wait_for_builds
-from data_access.engine import get_engine, normalise_url
+from data_access.engine import get_engine, normalise_url, wait_for_checkpoints
 from data_access.migrate import upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -56,4 +56,5 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         engine = get_engine(url, 30.0)
         upgrade(engine)
         yield engine
+        wait_for_checkpoints()
         engine.dispose()

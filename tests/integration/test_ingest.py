@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
 
 from data_access import bulk
+from data_access import engine as engine_module
 from data_access.batches import rollback_batch
+from data_access.engine import wait_for_checkpoints
 from data_access.validation import HIDDEN
 from tests.helpers import DUTY_STATIONS, activity, load, load_reference, table_rows, to_csv
 
@@ -297,3 +300,25 @@ def test_a_dry_run_counts_what_would_change_and_writes_nothing(store):
     assert table_rows(store, "learning_activity") == before
     assert table_rows(store, "learning_activity", history=True) == []
     assert load(store, "learning_activity", second, "second.csv").status == "loaded"  # not taken for a duplicate
+
+
+def test_a_bulk_load_is_checkpointed_after_its_commit_not_during_it(store, monkeypatch):
+    if store.dialect.name != "sqlite":
+        pytest.skip("SQLite's write-ahead log only")
+    database = Path(store.url.database)
+    with store.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = database.stat().st_size
+    asked = []
+    monkeypatch.setattr(engine_module, "_checkpoint", asked.append)
+    rows = [activity(i) for i in range(40_000)]  # about 2000 pages, over the 1000 that trigger a checkpoint
+    assert load(store, "learning_activity", to_csv(rows)).status == "loaded"
+    wait_for_checkpoints()
+    assert asked == [store]
+    assert database.stat().st_size == before  # the commit left its pages in the log
+    with store.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # other commits checkpoint
+    monkeypatch.undo()
+    engine_module._checkpoint(store)
+    assert database.stat().st_size > before + 1000 * 4096
+    assert len(table_rows(store, "learning_activity")) == 40_000
