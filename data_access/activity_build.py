@@ -94,11 +94,13 @@ def touched_months(conn: Connection, batches: list[int]) -> set[int]:
     """The months (numbers) of the rows these batches added or replaced: what they can have changed."""
     a, history = LearningActivity, HISTORY_TABLES["learning_activity"].c
     months: set[int] = set()
-    for dates, batch in (((a.enrolled_on, a.completed_on), a.batch_id),
-                         ((history.enrolled_on, history.completed_on), history.replaced_by_batch)):  # fmt: skip
-        for column in dates:
-            query = select(month_of(conn, column)).where(batch.in_(batches), column.is_not(None)).distinct()
-            months |= {month_number(label) for label in conn.execute(query).scalars()}
+    sources = ((a.enrolled_on, a.completed_on, a.batch_id),
+               (history.enrolled_on, history.completed_on, history.replaced_by_batch))  # fmt: skip
+    for enrolled, completed, batch in sources:
+        # One pass over the table for both dates: finding a batch's rows is a scan (no batch_id index).
+        query = select(month_of(conn, enrolled), month_of(conn, completed)).where(batch.in_(batches)).distinct()
+        for labels in conn.execute(query):
+            months |= {month_number(label) for label in labels if label is not None}
     return months
 
 

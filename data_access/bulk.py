@@ -202,7 +202,8 @@ class ScratchStage:
     def _write_run(self, run: pa.Table, first: bool) -> None:
         import adbc_driver_sqlite.dbapi as adbc
 
-        order = pc.sort_indices(run, sort_keys=[(k, "ascending") for k in self.kind.key_columns])
+        key = [c.name for c in self.table.primary_key.columns]  # the table's own order: rows go in by it
+        order = pc.sort_indices(run, sort_keys=[(k, "ascending") for k in key])
         run = run.take(order)
         with adbc.connect(str(self.path)) as conn:
             with conn.cursor() as cursor:

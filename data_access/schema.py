@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -123,10 +124,13 @@ class LearningNeed(Base):
 
 
 class LearningActivity(Base):
-    """The big table: one B-tree on its natural key, no batch_id index (see migration 0004)."""
+    """The big table: one B-tree on its natural key, date first, no batch_id index (migrations 0004, 0006)."""
 
     __tablename__ = "learning_activity"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (
+        PrimaryKeyConstraint("enrolled_on", "platform", "learner_id", "course_id"),
+        {"sqlite_with_rowid": False},
+    )
 
     platform: Mapped[str] = mapped_column(VOCAB, primary_key=True)
     learner_id: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
