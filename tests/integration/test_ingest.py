@@ -7,8 +7,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sqlalchemy import event
 
-from data_access import bulk
+from data_access import bulk, reading
 from data_access import engine as engine_module
 from data_access.batches import rollback_batch
 from data_access.engine import wait_for_checkpoints
@@ -173,8 +174,11 @@ def test_duplicate_natural_key_in_one_file_names_both_rows(store):
     ]
 
 
-def test_repeated_keys_across_sorted_runs_and_beside_other_errors(store, monkeypatch):
-    monkeypatch.setattr(bulk, "RUN_ROWS", 2)  # several staged runs, the repeat in a later one
+@pytest.mark.parametrize("sorted_move_runs", [bulk.SORTED_MOVE_RUNS, 0], ids=["run-by-run", "sorted"])
+def test_repeated_keys_across_sorted_runs_and_beside_other_errors(store, monkeypatch, sorted_move_runs):
+    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", 1 << 9)  # several staged runs, the repeat in a later one
+    monkeypatch.setattr(bulk, "RUN_ROWS", 2)
+    monkeypatch.setattr(bulk, "SORTED_MOVE_RUNS", sorted_move_runs)
     rows = [activity(n) for n in range(1, 8)] + [activity(3, hours="9")]
     result = load(store, "learning_activity", to_csv(rows))
     assert result.status == "rejected"
@@ -322,3 +326,29 @@ def test_a_bulk_load_is_checkpointed_after_its_commit_not_during_it(store, monke
     engine_module._checkpoint(store)
     assert database.stat().st_size > before + 1000 * 4096
     assert len(table_rows(store, "learning_activity")) == 40_000
+
+
+def test_many_staged_runs_are_moved_in_key_order_with_the_same_result(store, monkeypatch):
+    if store.dialect.name != "sqlite":
+        pytest.skip("the scratch stage is SQLite's")
+    monkeypatch.setattr(reading, "CSV_BLOCK_BYTES", 1 << 10)  # a chunk, so a run, per kilobyte of CSV
+    monkeypatch.setattr(bulk, "RUN_ROWS", 1)
+    monkeypatch.setattr(bulk, "SORTED_MOVE_RUNS", 3)
+    moves = []
+
+    @event.listens_for(store, "before_cursor_execute")
+    def seen(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO learning_activity"):
+            moves.append(statement)
+
+    try:
+        assert load(store, "learning_activity", to_csv([activity(n) for n in range(40)])).status == "loaded"
+        again = [activity(n, hours="9") for n in range(39, 42)]
+        result = load(store, "learning_activity", to_csv(again), "again.csv")
+    finally:
+        event.remove(store, "before_cursor_execute", seen)
+    assert "ORDER BY" in moves[0]  # 6 KB, 6 runs: sorted
+    assert "ORDER BY" not in moves[1]  # under 1 KB, 1 run: as it is
+    assert (result.rows_inserted, result.rows_replaced) == (2, 1)
+    hours = [float(row[12]) for row in table_rows(store, "learning_activity")]
+    assert len(hours) == 42 and hours.count(9.0) == 3
