@@ -132,10 +132,10 @@ class LearningActivity(Base):
         {"sqlite_with_rowid": False},
     )
 
-    platform: Mapped[str] = mapped_column(VOCAB, primary_key=True)
-    learner_id: Mapped[str] = mapped_column(PSEUDONYM, primary_key=True)
-    course_id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    enrolled_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(VOCAB)
+    learner_id: Mapped[str] = mapped_column(PSEUDONYM)
+    course_id: Mapped[str] = mapped_column(String(100))
+    enrolled_on: Mapped[dt.date] = mapped_column(Date)
     entity_code: Mapped[str] = mapped_column(CODE)
     duty_station_code: Mapped[str] = mapped_column(CODE)
     staff_category: Mapped[str] = mapped_column(VOCAB)
