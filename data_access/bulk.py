@@ -113,6 +113,9 @@ class BulkWriter:
 #: Rows sorted together before they go to the scratch file: larger runs insert closer to key
 #: order, smaller ones let the writer thread keep up with validation and bound memory.
 RUN_ROWS = 250_000
+#: The first run is smaller and each next one twice as large, up to RUN_ROWS: the last run is
+#: written after validation ends, so a file of one run would not overlap the two at all.
+FIRST_RUN_ROWS = 50_000
 #: Past this many runs the move takes the staged rows in key order (SQLite's sorter, temporary files)
 #: instead of run after run: each run goes through the whole table, which at millions of rows no
 #: longer fits the page cache. Measured into an empty store: 4 runs, 1.6 s unsorted against 2.2 s
@@ -156,7 +159,7 @@ class ScratchStage:
         """Queue one validated chunk; full runs go to the writer thread."""
         self.pending.append(self._arrow(clean))
         self.pending_rows += len(clean)
-        if self.pending_rows >= RUN_ROWS:
+        if self.pending_rows >= min(RUN_ROWS, FIRST_RUN_ROWS << self.runs):
             self._flush()
 
     def finish(self) -> None:
@@ -210,9 +213,9 @@ class ScratchStage:
     def _write_run(self, run: pa.Table, first: bool) -> None:
         import adbc_driver_sqlite.dbapi as adbc
 
-        key = [c.name for c in self.table.primary_key.columns]  # the table's own order: rows go in by it
-        order = pc.sort_indices(run, sort_keys=[(k, "ascending") for k in key])
-        run = run.take(order)
+        # By the key's first column only (the table's own order starts with it): the rows then go
+        # into the table a few pages apart, as fast as in full key order, for a third of the sort.
+        run = run.take(pc.sort_indices(run[self.table.primary_key.columns[0].name]))
         with adbc.connect(str(self.path)) as conn:
             with conn.cursor() as cursor:
                 cursor.adbc_ingest("staging", run, mode="create" if first else "append")
