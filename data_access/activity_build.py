@@ -66,7 +66,7 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
     """
     reader = _Reader(old)
     try:
-        reader.read(conn, months)
+        reader.read(conn, months, old.lags)
     except TooManyValues:
         return None
     events, fresh = reader.events_and_counts()
@@ -144,7 +144,8 @@ class _Reader:
         shape = (last - first + 1, len(self.vocab["platform"].codes), len(self.vocab["persona"].codes))
         return {name: np.zeros(shape, dtype=bool) for name in ("active", "enrolling", "completing")}
 
-    def read(self, conn: Connection, months: set[int] | None = None) -> None:
+    def read(self, conn: Connection, months: set[int] | None = None, lags: tuple[int, int] | None = None) -> None:
+        """Every row, or those enrolled or completed in ``months``; ``lags``: the old summaries' lags."""
         a = LearningActivity
         query = select(
             a.learner_id, *(getattr(a, c) for c in PEOPLE_COLUMNS.values()), a.platform, month_of(conn, a.enrolled_on),
@@ -154,6 +155,12 @@ class _Reader:
             if not months:
                 return
             query = query.where(or_(_in_months(a.enrolled_on, months), _in_months(a.completed_on, months)))
+            if lags is not None and lags[0] >= 0:
+                # A row completed in a touched month was enrolled at most lags[1] months before it
+                # (a row the old summaries hold) or in a touched month (a row of the new batches).
+                # Saying so lets the key, which starts with enrolled_on, find the rows: no full scan.
+                reach = {month - back for month in months for back in range(lags[1] + 1)}
+                query = query.where(_in_months(a.enrolled_on, reach))
         for chunk in conn.execution_options(yield_per=CHUNK_ROWS).execute(query).partitions():
             self._add(dict(zip(self.NAMES, (np.array(v, dtype=object) for v in zip(*chunk, strict=True)), strict=True)))
 

@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import event
 
 from data_access import activity_build, activity_shelf
 from data_access.activity_build import build_index
@@ -161,6 +162,33 @@ def test_one_worker_builds_and_the_others_read_it_from_redis(varied, monkeypatch
     other_worker = IndexShelf(varied)
     assert other_worker.build(version, store) is not None
     assert other_worker.built.get(version) is not None
+
+
+def test_the_months_are_read_again_through_the_key_not_a_full_scan(varied):
+    """Rows completed in a touched month are found by their enrolment months (within the lags), so
+    SQLite searches the key, which starts with enrolled_on, instead of scanning the whole table."""
+    if varied.dialect.name != "sqlite":
+        pytest.skip("the query plan checked is SQLite's")
+    with varied.connect() as conn:
+        old = build_index(conn)
+    assert old is not None and old.lags[1] > 0
+    touched = {2025 * 12 + 2}  # 2025-03: rows enrolled in it and rows completed in it, enrolled earlier
+    statements = []
+
+    @event.listens_for(varied, "before_cursor_execute")
+    def seen(conn, cursor, statement, parameters, *_):  # type: ignore[no-untyped-def]
+        if "FROM learning_activity" in statement:
+            statements.append((statement, parameters))
+
+    try:
+        with varied.connect() as conn:
+            assert activity_build.update_index(conn, old, touched) is not None
+    finally:
+        event.remove(varied, "before_cursor_execute", seen)
+    (statement, parameters), *_ = statements
+    with varied.connect() as conn:
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    assert "USING PRIMARY KEY" in plan and "SCAN learning_activity" not in plan, plan
 
 
 def later_batch() -> list[dict[str, str]]:
