@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, case, or_, select
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, and_, case, func, or_, select
 
 from data_access.activity_index import (
     COUNT_KEYS,
@@ -20,6 +22,7 @@ from data_access.activity_index import (
     month_number,
     month_start,
 )
+from data_access.engine import arrow_batches
 from data_access.filters import PEOPLE_COLUMNS
 from data_access.queries_uptake import month_of
 from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity
@@ -28,6 +31,7 @@ from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity
 CHUNK_ROWS = 100_000
 #: Per-chunk counts are merged whenever they hold more rows than this.
 COMPACT_ROWS = 2_000_000
+_SUMS = ["activities", "completions"]
 
 
 class TooManyValues(Exception):
@@ -70,24 +74,34 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
     except TooManyValues:
         return None
     events, fresh = reader.events_and_counts()
-    kept = pd.DataFrame(old.by_month).astype({c: np.int64 for c in old.by_month})
+    before = {column: values.astype(np.int64) for column, values in old.by_month.items()}
     for column in ("enrolled", "completed"):
-        kept[column] = np.where(kept[column] >= 0, kept[column] + old.first_month, -1)
+        before[column] = np.where(before[column] >= 0, before[column] + old.first_month, -1)
     touched = np.array(sorted(months), dtype=np.int64)
-    kept = kept[~(np.isin(kept["enrolled"], touched) | np.isin(kept["completed"], touched))]
-    table = pd.concat([kept, fresh], ignore_index=True)
+    gone = np.isin(before["enrolled"], touched) | np.isin(before["completed"], touched)
+    removed = pd.DataFrame({column: values[gone] for column, values in before.items()})
+    table = pd.concat([pd.DataFrame({c: v[~gone] for c, v in before.items()}), fresh], ignore_index=True)
     if table.empty:
         return None
+    # Activities and completions add up: the totals lose the rows read again, then gain them as they are now.
+    removed[_SUMS] = -removed[_SUMS]
+    totals = _totals(pd.concat([pd.DataFrame(old.totals), removed, fresh])[[*TOTAL_KEYS, *_SUMS]])
+    totals = totals[totals["activities"] > 0]
+    # Completions per completion month: a month no batch touched keeps its own (no row of it changed).
+    done = pd.DataFrame(old.completed).astype(np.int64)
+    done["completed"] += old.first_month
+    done = pd.concat([done[~np.isin(done["completed"], touched)],
+                      _completions_by_month(fresh[np.isin(fresh["completed"], touched)])])  # fmt: skip
     first = int(min(table["enrolled"].min(), old.first_month))
     last = int(max(table["enrolled"].max(), table["completed"].max(), old.first_month + old.months - 1))
     bits = reader.blank_bits(first, last)
     for name in ("active", "enrolling", "completing"):
-        before = np.unpackbits(getattr(old, name), axis=-1, count=len(old.personas["learner"])).astype(bool)
+        before_bits = np.unpackbits(getattr(old, name), axis=-1, count=len(old.personas["learner"])).astype(bool)
         offset = old.first_month - first
-        bits[name][offset : offset + old.months, : before.shape[1], : before.shape[2]] = before
+        bits[name][offset : offset + old.months, : before_bits.shape[1], : before_bits.shape[2]] = before_bits
         bits[name][[m - first for m in months if first <= m <= last]] = False
     _set_bits(bits, events, first, months)
-    return reader.assemble(conn, first, bits, table)
+    return reader.assemble(conn, first, bits, table, totals, done)
 
 
 def touched_months(conn: Connection, batches: list[int]) -> set[int]:
@@ -149,7 +163,8 @@ class _Reader:
         a = LearningActivity
         query = select(
             a.learner_id, *(getattr(a, c) for c in PEOPLE_COLUMNS.values()), a.platform, month_of(conn, a.enrolled_on),
-            month_of(conn, a.completed_on), case((a.status == "completed", 1), else_=0), a.learning_need,
+            func.coalesce(month_of(conn, a.completed_on), ""), case((a.status == "completed", 1), else_=0),
+            func.coalesce(a.learning_need, ""),
         )  # fmt: skip
         if months is not None:
             if not months:
@@ -161,19 +176,19 @@ class _Reader:
                 # Saying so lets the key, which starts with enrolled_on, find the rows: no full scan.
                 reach = {month - back for month in months for back in range(lags[1] + 1)}
                 query = query.where(_in_months(a.enrolled_on, reach))
-        for chunk in conn.execution_options(yield_per=CHUNK_ROWS).execute(query).partitions():
-            self._add(dict(zip(self.NAMES, (np.array(v, dtype=object) for v in zip(*chunk, strict=True)), strict=True)))
+        for batch in arrow_batches(conn, query, CHUNK_ROWS):
+            self._add(dict(zip(self.NAMES, batch.columns, strict=True)))
 
-    def _add(self, raw: dict[str, np.ndarray]) -> None:
-        codes = {
-            name: self.vocab[name].encode(raw[name])
-            for name in ["learner", *PEOPLE_COLUMNS.values(), "platform", "need"]
-        }
+    def _add(self, raw: dict[str, pa.Array]) -> None:
+        raw["need"] = pc.if_else(pc.equal(raw["need"], ""), pa.scalar(None, pa.string()), raw["need"])
+        names = ["learner", *PEOPLE_COLUMNS.values(), "platform", "need"]
+        codes = {name: self.vocab[name].encode(raw[name]) for name in names}
         for column in ("enrolled", "completed"):
-            local, uniques = pd.factorize(raw[column])  # no date: -1
-            numbers = np.array([self.months.setdefault(u, month_number(u)) for u in uniques] + [-1], np.int64)
-            codes[column] = numbers[local]
-        codes["done"] = raw["done"].astype(bool)
+            encoded = pc.dictionary_encode(raw[column])
+            numbers = np.array([self.months.setdefault(u, month_number(u) if u else -1)
+                                for u in encoded.dictionary.to_pylist()], np.int64)  # fmt: skip
+            codes[column] = numbers[encoded.indices.to_numpy()]
+        codes["done"] = raw["done"].to_numpy().astype(bool)
         persona = self.vocab["persona"].encode(_persona_numbers(codes, self.vocab))
         self.events.append(
             {
@@ -201,13 +216,25 @@ class _Reader:
         table["completions"] = table["completions"].where(table["completed"] >= 0, 0)
         return events, table.astype(np.int64)
 
-    def assemble(self, conn: Connection, first: int, bits: dict[str, np.ndarray], table: pd.DataFrame) -> ActivityIndex:
-        table = table.copy()
+    def assemble(
+        self,
+        conn: Connection,
+        first: int,
+        bits: dict[str, np.ndarray],
+        table: pd.DataFrame,
+        totals: pd.DataFrame | None = None,
+        done: pd.DataFrame | None = None,
+    ) -> ActivityIndex:
+        """The summaries from the count table (absolute months); ``totals`` and ``done`` when known."""
+        totals = _totals(table) if totals is None else totals
+        done = _completions_by_month(table) if done is None else done
+        by_month = {column: values.to_numpy() for column, values in table.items()}
         for column in ("enrolled", "completed"):
-            table[column] = np.where(table[column] >= 0, table[column] - first, -1)
-        lag = (table["completed"] - table["enrolled"])[table["completed"] >= 0]
-        totals = table.groupby(TOTAL_KEYS, sort=False)[["activities", "completions"]].sum().reset_index()
-        done = table[table["completions"] > 0].groupby([*TOTAL_KEYS, "completed"], sort=False)["completions"].sum()
+            by_month[column] = np.where(by_month[column] >= 0, by_month[column] - first, -1)
+        dated = by_month["completed"] >= 0
+        lag = by_month["completed"][dated] - by_month["enrolled"][dated]
+        order = np.argsort(by_month["enrolled"], kind="stable")
+        done = done.assign(completed=done["completed"] - first)
 
         keys = self.vocab["persona"].labels().astype(np.int64)
         personas: dict[str, np.ndarray] = {}
@@ -226,9 +253,9 @@ class _Reader:
             active=np.packbits(bits["active"], axis=-1),
             enrolling=np.packbits(bits["enrolling"], axis=-1),
             completing=np.packbits(bits["completing"], axis=-1),
-            by_month=_columns(table.sort_values("enrolled", kind="stable")),
+            by_month=_columns({column: values[order] for column, values in by_month.items()}),
             totals=_columns(totals),
-            completed=_columns(done.reset_index()),
+            completed=_columns(done),
             lags=(int(lag.min()), int(lag.max())) if len(lag) else (0, 0),
             headquarters=np.array([int(flags[s] is True) if s in flags else -1 for s in stations] + [-1], np.int64),
         )
@@ -245,10 +272,20 @@ def _in_months(column: Any, months: set[int]) -> Any:
     return or_(*(and_(column >= month_start(lo), column < month_start(hi + 1)) for lo, hi in ranges))
 
 
-def _columns(table: pd.DataFrame) -> dict[str, np.ndarray]:
+def _columns(table: pd.DataFrame | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """A count table as compact arrays (codes and months fit int32, counts int64)."""
-    return {column: table[column].to_numpy(np.int64 if column in ("activities", "completions") else np.int32)
-            for column in table.columns}  # fmt: skip
+    return {column: np.asarray(values, np.int64 if column in _SUMS else np.int32) for column, values in table.items()}
+
+
+def _totals(table: pd.DataFrame) -> pd.DataFrame:
+    """Activities and completions per TOTAL_KEYS."""
+    return table.groupby(TOTAL_KEYS, sort=False)[_SUMS].sum().reset_index()
+
+
+def _completions_by_month(table: pd.DataFrame) -> pd.DataFrame:
+    """Completions per TOTAL_KEYS and completion month."""
+    done = table[table["completions"] > 0]
+    return done.groupby([*TOTAL_KEYS, "completed"], sort=False)["completions"].sum().reset_index()
 
 
 def _persona_numbers(codes: dict[str, np.ndarray], vocab: dict[str, Vocabulary]) -> np.ndarray:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_access.filters import PEOPLE_COLUMNS, Filters
 
@@ -45,8 +47,12 @@ class Vocabulary:
     def __init__(self) -> None:
         self.codes: dict[object, int] = {}
 
-    def encode(self, values: pd.Series | np.ndarray) -> np.ndarray:
-        local, uniques = pd.factorize(values)
+    def encode(self, values: pd.Series | np.ndarray | pa.Array) -> np.ndarray:
+        if isinstance(values, pa.Array):
+            encoded = pc.dictionary_encode(values)
+            local, uniques = encoded.indices.fill_null(-1).to_numpy(), encoded.dictionary.to_pylist()
+        else:
+            local, uniques = pd.factorize(values)
         mapped = np.fromiter((self.codes.setdefault(u, len(self.codes)) for u in uniques), np.int64, len(uniques))
         return np.where(local < 0, -1, mapped[np.maximum(local, 0)]) if len(mapped) else np.full(len(local), -1)
 

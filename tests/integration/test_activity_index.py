@@ -9,13 +9,13 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event
 
 from data_access import activity_build, activity_shelf
 from data_access.activity_build import build_index
 from data_access.activity_index import ActivityIndex
 from data_access.activity_shelf import INDEX_READS, IndexShelf
 from data_access.cache import cache_key, data_versions
+from data_access.engine import arrow_batches
 from data_access.filters import Filters
 from data_access.views import VIEWS
 from tests.helpers import activity, load, load_reference, to_csv
@@ -164,7 +164,7 @@ def test_one_worker_builds_and_the_others_read_it_from_redis(varied, monkeypatch
     assert other_worker.built.get(version) is not None
 
 
-def test_the_months_are_read_again_through_the_key_not_a_full_scan(varied):
+def test_the_months_are_read_again_through_the_key_not_a_full_scan(varied, monkeypatch):
     """Rows completed in a touched month are found by their enrolment months (within the lags), so
     SQLite searches the key, which starts with enrolled_on, instead of scanning the whole table."""
     if varied.dialect.name != "sqlite":
@@ -173,21 +173,19 @@ def test_the_months_are_read_again_through_the_key_not_a_full_scan(varied):
         old = build_index(conn)
     assert old is not None and old.lags[1] > 0
     touched = {2025 * 12 + 2}  # 2025-03: rows enrolled in it and rows completed in it, enrolled earlier
-    statements = []
+    queries = []
 
-    @event.listens_for(varied, "before_cursor_execute")
-    def seen(conn, cursor, statement, parameters, *_):  # type: ignore[no-untyped-def]
-        if "FROM learning_activity" in statement:
-            statements.append((statement, parameters))
+    def recorded(conn, query, rows):  # type: ignore[no-untyped-def]
+        queries.append(query)
+        return arrow_batches(conn, query, rows)
 
-    try:
-        with varied.connect() as conn:
-            assert activity_build.update_index(conn, old, touched) is not None
-    finally:
-        event.remove(varied, "before_cursor_execute", seen)
-    (statement, parameters), *_ = statements
+    monkeypatch.setattr(activity_build, "arrow_batches", recorded)
     with varied.connect() as conn:
-        plan = " ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+        assert activity_build.update_index(conn, old, touched) is not None
+        compiled = queries[0].compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        values = [compiled.params[name] for name in compiled.positiontup]
+        statement = f"EXPLAIN QUERY PLAN {compiled}"
+        plan = " ".join(row[-1] for row in conn.exec_driver_sql(statement, tuple(map(str, values))))
     assert "USING PRIMARY KEY" in plan and "SCAN learning_activity" not in plan, plan
 
 
