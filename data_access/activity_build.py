@@ -25,7 +25,7 @@ from data_access.activity_index import (
 from data_access.engine import arrow_batches
 from data_access.filters import PEOPLE_COLUMNS
 from data_access.queries_uptake import month_of
-from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity
+from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity, UploadBatchMonth
 
 #: Rows read per round trip while building (bounds the build's memory).
 CHUNK_ROWS = 100_000
@@ -108,11 +108,18 @@ def touched_months(conn: Connection, batches: list[int]) -> set[int]:
     """The months (numbers) of the rows these batches added or replaced: what they can have changed."""
     a, history = LearningActivity, HISTORY_TABLES["learning_activity"].c
     months: set[int] = set()
-    sources = ((a.enrolled_on, a.completed_on, a.batch_id),
-               (history.enrolled_on, history.completed_on, history.replaced_by_batch))  # fmt: skip
-    for enrolled, completed, batch in sources:
-        # One pass over the table for both dates: finding a batch's rows is a scan (no batch_id index).
-        query = select(month_of(conn, enrolled), month_of(conn, completed)).where(batch.in_(batches)).distinct()
+    recorded = select(UploadBatchMonth.batch_id, UploadBatchMonth.month).where(UploadBatchMonth.batch_id.in_(batches))
+    unrecorded = set(batches)
+    for batch_id, month in conn.execute(recorded):
+        months.add(month.year * 12 + month.month - 1)
+        unrecorded.discard(batch_id)
+    # The rows they replaced (history is indexed by the replacing batch); for a batch loaded before
+    # its months were recorded (migration 0007), its own rows too: a scan, the table has no batch_id index.
+    sources = [(history.enrolled_on, history.completed_on, history.replaced_by_batch, batches)]
+    if unrecorded:
+        sources.append((a.enrolled_on, a.completed_on, a.batch_id, sorted(unrecorded)))
+    for enrolled, completed, batch, ids in sources:
+        query = select(month_of(conn, enrolled), month_of(conn, completed)).where(batch.in_(ids)).distinct()
         for labels in conn.execute(query):
             months |= {month_number(label) for label in labels if label is not None}
     return months

@@ -16,13 +16,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from data_access.bulk import BulkWriter, ScratchStage
 from data_access.contract import KINDS, REFERENCE_KINDS, Kind
 from data_access.engine import write_transaction
 from data_access.reading import ROW, Opener, TableFile, UploadFormatError, open_table, opener_for
-from data_access.schema import DATA_TABLES, HISTORY_TABLES, UploadBatch
+from data_access.schema import DATA_TABLES, HISTORY_TABLES, MONTHS_RECORDED, UploadBatch, UploadBatchMonth
 from data_access.validation import (
     Context,
     Report,
@@ -258,9 +260,11 @@ def _load_sqlite(
     context = _context(known, table, options)
     database = engine.url.database
     beside_database = Path(database).resolve().parent if database and database != ":memory:" else None
+    months = _MonthsSeen(kind)
     with ScratchStage(kind, DATA_TABLES[kind.name], beside_database) as stage:
         try:
-            _validate_rows(kind, table, mapping, context, result, report, options, stage.add, find_repeats=False)
+            _validate_rows(kind, table, mapping, context, result, report, options, months.then(stage.add),
+                           find_repeats=False)  # fmt: skip
         except _Rejected:
             _report_repeated_keys(kind, table, mapping, context, report)
             raise
@@ -270,6 +274,7 @@ def _load_sqlite(
                 _check_still_loadable(conn, kind, result, report, known)
                 batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
                 stage.move(conn, batch_id)
+                months.record(conn, batch_id)
                 if _replaced_by_own_batch(conn, kind, batch_id):
                     raise _RepeatedKeys
                 _finish_batch(conn, result, batch_id, report)
@@ -325,10 +330,38 @@ def _load_in_transaction(
         context = _context(_known_codes(conn, kind, table, mapping), table, options)
         batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
         writer = BulkWriter(conn, kind, DATA_TABLES[kind.name])
-        _validate_rows(kind, table, mapping, context, result, report, options, lambda c: writer.write(c, batch_id))
+        months = _MonthsSeen(kind)
+        write = months.then(lambda clean: writer.write(clean, batch_id))
+        _validate_rows(kind, table, mapping, context, result, report, options, write)
         writer.finish()
+        months.record(conn, batch_id)
         _finish_batch(conn, result, batch_id, report)
         _end_dry_run(result, options)
+
+
+class _MonthsSeen:
+    """The months (YYYY-MM) of the dates a kind records per batch (``MONTHS_RECORDED``), over an upload's chunks."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.columns = MONTHS_RECORDED.get(kind.name, ())
+        self.seen: set[str] = set()
+
+    def then(self, sink: Callable[[pd.DataFrame], None]) -> Callable[[pd.DataFrame], None]:
+        """``sink``, noting each clean chunk's months first."""
+
+        def noted(clean: pd.DataFrame) -> None:
+            for column in self.columns:
+                dates = pa.array(clean[column].array, type=pa.string())
+                self.seen.update(pc.unique(pc.utf8_slice_codeunits(dates, 0, 7)).to_pylist())
+            sink(clean)
+
+        return noted
+
+    def record(self, conn: Connection, batch_id: int) -> None:
+        months = sorted(month for month in self.seen if month)
+        if months:
+            rows = [{"batch_id": batch_id, "month": dt.date(int(m[:4]), int(m[5:7]), 1)} for m in months]
+            conn.execute(insert(UploadBatchMonth), rows)
 
 
 def _context(known: dict[str, frozenset[str]], table: TableFile, options: _LoadOptions) -> Context:

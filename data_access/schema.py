@@ -67,6 +67,23 @@ class UploadBatch(Base):
     rolled_back_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class UploadBatchMonth(Base):
+    """The months of the dates in a batch's rows, for the kinds in ``MONTHS_RECORDED`` (migration 0007).
+
+    Keeping the activity summaries current reads again the months a load touched; recorded here as
+    the batch is written, they are found without scanning the table for the batch's rows.
+    """
+
+    __tablename__ = "upload_batch_month"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batch.id"), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # its first day
+
+
+#: Kind -> the date columns whose months each batch of it records in ``upload_batch_month``.
+MONTHS_RECORDED: dict[str, tuple[str, ...]] = {"learning_activity": ("enrolled_on", "completed_on")}
+
+
 def _batch_fk() -> Mapped[int]:
     return mapped_column(ForeignKey("upload_batch.id"), index=True)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
+from sqlalchemy import delete, event
 
 from data_access import activity_build, activity_shelf
 from data_access.activity_build import build_index
@@ -17,6 +19,7 @@ from data_access.activity_shelf import INDEX_READS, IndexShelf
 from data_access.cache import cache_key, data_versions
 from data_access.engine import arrow_batches
 from data_access.filters import Filters
+from data_access.schema import UploadBatchMonth
 from data_access.views import VIEWS
 from tests.helpers import activity, load, load_reference, to_csv
 from tests.integration.test_cache import redis_or_skip
@@ -209,6 +212,33 @@ def later_batch() -> list[dict[str, str]]:
     before_the_first = activity(9100, learner_id="L0003", course_id="OLD", enrolled_on="2022-11-30",
                                 completed_on="2023-01-02")  # fmt: skip
     return [*changed, *new, before_the_first]
+
+
+def test_a_batch_records_its_months_so_finding_them_scans_no_table(varied):
+    """The months a load touched come from upload_batch_month and the history (indexed by batch),
+    not from a scan of learning_activity; a batch loaded before months were recorded still gets its
+    months, by the scan, and the same ones."""
+    result = load(varied, "learning_activity", to_csv(later_batch()), "later.csv")
+    assert result.status == "loaded" and result.rows_replaced > 0
+    statements = []
+
+    @event.listens_for(varied, "before_cursor_execute")
+    def seen(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    try:
+        with varied.connect() as conn:
+            recorded = activity_build.touched_months(conn, [result.batch_id])
+    finally:
+        event.remove(varied, "before_cursor_execute", seen)
+    assert not [s for s in statements if re.search(r"FROM learning_activity\b(?!_history)", s)], statements
+    rows = later_batch()
+    dates = {row[c] for row in rows for c in ("enrolled_on", "completed_on") if row[c]}
+    assert {int(d[:4]) * 12 + int(d[5:7]) - 1 for d in dates} <= recorded
+    with varied.begin() as conn:
+        conn.execute(delete(UploadBatchMonth).where(UploadBatchMonth.batch_id == result.batch_id))
+    with varied.connect() as conn:
+        assert activity_build.touched_months(conn, [result.batch_id]) == recorded
 
 
 def test_a_later_batch_updates_the_summaries_by_the_months_it_touched(varied, monkeypatch):
