@@ -68,9 +68,14 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
     What a batch changes is confined to the months of the rows it added or replaced, so reading
     those months again gives the same summaries as a full build, at a fraction of its cost.
     """
+    # The rows to read again: those enrolled in a touched month, and those completed in one, which
+    # are new (so enrolled in a touched month too) or in the old summaries, which say when they enrolled.
+    completed = old.by_month["completed"].astype(np.int64) + old.first_month
+    earlier = old.by_month["enrolled"][(old.by_month["completed"] >= 0) & np.isin(completed, list(months))]
+    enrolled = months | {int(m) + old.first_month for m in np.unique(earlier)}
     reader = _Reader(old)
     try:
-        reader.read(conn, months, old.lags)
+        reader.read(conn, months, enrolled)
     except TooManyValues:
         return None
     events, fresh = reader.events_and_counts()
@@ -165,8 +170,9 @@ class _Reader:
         shape = (last - first + 1, len(self.vocab["platform"].codes), len(self.vocab["persona"].codes))
         return {name: np.zeros(shape, dtype=bool) for name in ("active", "enrolling", "completing")}
 
-    def read(self, conn: Connection, months: set[int] | None = None, lags: tuple[int, int] | None = None) -> None:
-        """Every row, or those enrolled or completed in ``months``; ``lags``: the old summaries' lags."""
+    def read(self, conn: Connection, months: set[int] | None = None, enrolled: set[int] | None = None) -> None:
+        """Every row, or those enrolled or completed in ``months``; ``enrolled``: the months those
+        rows were enrolled in, which lets the key, starting with enrolled_on, find them (no scan)."""
         a = LearningActivity
         query = select(
             a.learner_id, *(getattr(a, c) for c in PEOPLE_COLUMNS.values()), a.platform, month_of(conn, a.enrolled_on),
@@ -177,12 +183,8 @@ class _Reader:
             if not months:
                 return
             query = query.where(or_(_in_months(a.enrolled_on, months), _in_months(a.completed_on, months)))
-            if lags is not None and lags[0] >= 0:
-                # A row completed in a touched month was enrolled at most lags[1] months before it
-                # (a row the old summaries hold) or in a touched month (a row of the new batches).
-                # Saying so lets the key, which starts with enrolled_on, find the rows: no full scan.
-                reach = {month - back for month in months for back in range(lags[1] + 1)}
-                query = query.where(_in_months(a.enrolled_on, reach))
+            if enrolled is not None:
+                query = query.where(_in_months(a.enrolled_on, enrolled))
         for batch in arrow_batches(conn, query, CHUNK_ROWS):
             self._add(dict(zip(self.NAMES, batch.columns, strict=True)))
 
