@@ -79,14 +79,15 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
     except TooManyValues:
         return None
     events, fresh = reader.events_and_counts()
-    before = {column: values.astype(np.int64) for column, values in old.by_month.items()}
-    for column in ("enrolled", "completed"):
-        before[column] = np.where(before[column] >= 0, before[column] + old.first_month, -1)
     touched = np.array(sorted(months), dtype=np.int64)
+    before = dict(old.by_month)  # codes stay int32; months become absolute
+    before["enrolled"] = before["enrolled"].astype(np.int64) + old.first_month
+    before["completed"] = np.where(before["completed"] >= 0, before["completed"].astype(np.int64) + old.first_month, -1)
     gone = np.isin(before["enrolled"], touched) | np.isin(before["completed"], touched)
     removed = pd.DataFrame({column: values[gone] for column, values in before.items()})
-    table = pd.concat([pd.DataFrame({c: v[~gone] for c, v in before.items()}), fresh], ignore_index=True)
-    if table.empty:
+    fresh = fresh.sort_values("enrolled", kind="stable").astype({c: np.int32 for c in TOTAL_KEYS})
+    table = {c: np.concatenate([values[~gone], fresh[c].to_numpy()]) for c, values in before.items()}
+    if not len(table["enrolled"]):
         return None
     # Activities and completions add up: the totals lose the rows read again, then gain them as they are now.
     removed[_SUMS] = -removed[_SUMS]
@@ -230,19 +231,22 @@ class _Reader:
         conn: Connection,
         first: int,
         bits: dict[str, np.ndarray],
-        table: pd.DataFrame,
+        table: pd.DataFrame | dict[str, np.ndarray],
         totals: pd.DataFrame | None = None,
         done: pd.DataFrame | None = None,
     ) -> ActivityIndex:
         """The summaries from the count table (absolute months); ``totals`` and ``done`` when known."""
-        totals = _totals(table) if totals is None else totals
-        done = _completions_by_month(table) if done is None else done
-        by_month = {column: values.to_numpy() for column, values in table.items()}
+        if totals is None or done is None:
+            frame = pd.DataFrame(table)
+            totals, done = _totals(frame), _completions_by_month(frame)
+        by_month = {column: np.asarray(values) for column, values in table.items()}
         for column in ("enrolled", "completed"):
             by_month[column] = np.where(by_month[column] >= 0, by_month[column] - first, -1)
         dated = by_month["completed"] >= 0
         lag = by_month["completed"][dated] - by_month["enrolled"][dated]
-        order = np.argsort(by_month["enrolled"], kind="stable")
+        if np.any(by_month["enrolled"][1:] < by_month["enrolled"][:-1]):  # a new month at the end keeps the order
+            order = np.argsort(by_month["enrolled"], kind="stable")
+            by_month = {column: values[order] for column, values in by_month.items()}
         done = done.assign(completed=done["completed"] - first)
 
         keys = self.vocab["persona"].labels().astype(np.int64)
@@ -262,7 +266,7 @@ class _Reader:
             active=np.packbits(bits["active"], axis=-1),
             enrolling=np.packbits(bits["enrolling"], axis=-1),
             completing=np.packbits(bits["completing"], axis=-1),
-            by_month=_columns({column: values[order] for column, values in by_month.items()}),
+            by_month=_columns(by_month),
             totals=_columns(totals),
             completed=_columns(done),
             lags=(int(lag.min()), int(lag.max())) if len(lag) else (0, 0),
