@@ -3,8 +3,11 @@
     .venv/bin/python bench/first_load.py [--runs 5]
 
 Starts the app as production runs it (gunicorn, demo data in a fresh SQLite file), signs in, then
-loads `/` and times navigation start -> the first chart drawn (a plotly SVG on the page), and adds
-up the bytes that crossed the wire (Chromium's encodedDataLength of every response):
+loads `/` and times navigation start -> the first chart drawn (a plotly SVG on the page), both as
+WebDriver sees it (from the call that navigates to the poll that finds the chart, round trips to
+chromedriver included) and in the page's own clock (a MutationObserver set up before the page's
+scripts notes performance.now() when the chart appears), and adds up the bytes that crossed the
+wire (Chromium's encodedDataLength of every response):
 - cold: browser cache cleared first;
 - warm: the same page again, cache kept;
 - field: cold, with Chromium emulating a 2 Mbit/s link with a 300 ms round trip.
@@ -100,8 +103,19 @@ def bytes_received(driver: webdriver.Chrome) -> int:
     return total
 
 
-def load(driver: webdriver.Chrome, url: str, *, cold: bool, network: dict[str, object]) -> tuple[float, int]:
-    """Seconds from navigation to the first chart drawn, and bytes received."""
+#: Run in every new page before its own scripts: note when the first chart appears, in the page's own
+#: clock (milliseconds from the start of its navigation), free of the WebDriver round trips.
+NOTE_FIRST_CHART = (
+    "new MutationObserver((changes, observer) => {"
+    f"  if (document.querySelector({json.dumps(CHART)})) {{"
+    "    window.__firstChart = performance.now(); observer.disconnect(); }"
+    "}).observe(document, {childList: true, subtree: true});"
+)
+
+
+def load(driver: webdriver.Chrome, url: str, *, cold: bool, network: dict[str, object]) -> tuple[float, float, int]:
+    """Seconds from navigation to the first chart drawn (as WebDriver sees it, and in the page's own
+    clock), and bytes received."""
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", network)
     if cold:
@@ -112,8 +126,9 @@ def load(driver: webdriver.Chrome, url: str, *, cold: bool, network: dict[str, o
     driver.get(url)
     wait_for(driver, CHART, timeout=120)
     seconds = time.perf_counter() - started
+    in_page = driver.execute_script("return window.__firstChart") / 1000
     time.sleep(0.5)  # let the last responses finish before counting bytes
-    return seconds, bytes_received(driver)
+    return seconds, in_page, bytes_received(driver)
 
 
 def main() -> None:
@@ -126,15 +141,17 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     driver = browser()
     try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": NOTE_FIRST_CHART})
         sign_in(driver, base)
         for label, cold, network in (("cold", True, LOOPBACK), ("warm", False, LOOPBACK),
                                      ("field link, cold", True, FIELD_LINK)):  # fmt: skip
             runs = [load(driver, f"{base}/", cold=cold, network=network) for _ in range(args.runs)]
-            seconds = [s for s, _ in runs]
+            seconds, in_page = [s for s, _, _ in runs], [p for _, p, _ in runs]
             print(
                 f"{label:<18} first chart median {statistics.median(seconds):.2f} s "
-                f"(min {min(seconds):.2f}, max {max(seconds):.2f}); "
-                f"bytes received median {statistics.median(b for _, b in runs) / 1e6:.2f} MB"
+                f"(min {min(seconds):.2f}, max {max(seconds):.2f}); in the page's clock "
+                f"{statistics.median(in_page):.2f} s ({min(in_page):.2f}-{max(in_page):.2f}); "
+                f"bytes received median {statistics.median(b for _, _, b in runs) / 1e6:.2f} MB"
             )
     finally:
         driver.quit()
