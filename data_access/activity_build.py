@@ -84,14 +84,14 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
     before["enrolled"] = before["enrolled"].astype(np.int64) + old.first_month
     before["completed"] = np.where(before["completed"] >= 0, before["completed"].astype(np.int64) + old.first_month, -1)
     gone = np.isin(before["enrolled"], touched) | np.isin(before["completed"], touched)
-    removed = pd.DataFrame({column: values[gone] for column, values in before.items()})
+    removed = pd.DataFrame({column: before[column][gone] for column in [*TOTAL_KEYS, *_SUMS]})
     fresh = fresh.sort_values("enrolled", kind="stable").astype({c: np.int32 for c in TOTAL_KEYS})
     table = {c: np.concatenate([values[~gone], fresh[c].to_numpy()]) for c, values in before.items()}
     if not len(table["enrolled"]):
         return None
     # Activities and completions add up: the totals lose the rows read again, then gain them as they are now.
     removed[_SUMS] = -removed[_SUMS]
-    totals = _totals(pd.concat([pd.DataFrame(old.totals), removed, fresh])[[*TOTAL_KEYS, *_SUMS]])
+    totals = _totals(pd.concat([pd.DataFrame(old.totals), removed, fresh[[*TOTAL_KEYS, *_SUMS]]]))
     totals = totals[totals["activities"] > 0]
     # Completions per completion month: a month no batch touched keeps its own (no row of it changed).
     done = pd.DataFrame(old.completed).astype(np.int64)
