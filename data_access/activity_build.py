@@ -68,22 +68,21 @@ def update_index(conn: Connection, old: ActivityIndex, months: set[int]) -> Acti
     What a batch changes is confined to the months of the rows it added or replaced, so reading
     those months again gives the same summaries as a full build, at a fraction of its cost.
     """
+    touched = np.array(sorted(months), dtype=np.int64)
+    before = dict(old.by_month)  # codes stay int32; months become absolute
+    before["enrolled"] = before["enrolled"].astype(np.int64) + old.first_month
+    before["completed"] = np.where(before["completed"] >= 0, before["completed"].astype(np.int64) + old.first_month, -1)
+    completed_then = np.isin(before["completed"], touched)
     # The rows to read again: those enrolled in a touched month, and those completed in one, which
     # are new (so enrolled in a touched month too) or in the old summaries, which say when they enrolled.
-    completed = old.by_month["completed"].astype(np.int64) + old.first_month
-    earlier = old.by_month["enrolled"][(old.by_month["completed"] >= 0) & np.isin(completed, list(months))]
-    enrolled = months | {int(m) + old.first_month for m in np.unique(earlier)}
+    enrolled = months | set(np.unique(before["enrolled"][completed_then]).tolist())
     reader = _Reader(old)
     try:
         reader.read(conn, months, enrolled)
     except TooManyValues:
         return None
     events, fresh = reader.events_and_counts()
-    touched = np.array(sorted(months), dtype=np.int64)
-    before = dict(old.by_month)  # codes stay int32; months become absolute
-    before["enrolled"] = before["enrolled"].astype(np.int64) + old.first_month
-    before["completed"] = np.where(before["completed"] >= 0, before["completed"].astype(np.int64) + old.first_month, -1)
-    gone = np.isin(before["enrolled"], touched) | np.isin(before["completed"], touched)
+    gone = np.isin(before["enrolled"], touched) | completed_then
     removed = pd.DataFrame({column: before[column][gone] for column in [*TOTAL_KEYS, *_SUMS]})
     fresh = fresh.sort_values("enrolled", kind="stable").astype({c: np.int32 for c in TOTAL_KEYS})
     table = {c: np.concatenate([values[~gone], fresh[c].to_numpy()]) for c, values in before.items()}
