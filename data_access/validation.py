@@ -7,7 +7,6 @@ records every problem (row, column, value, reason) in a ``Report``.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data_access.contract import ALL_SCOPE, Column, Kind
+from data_access.pseudonyms import Pseudonyms, pseudonymise
 from data_access.reading import ROW
 
 HIDDEN = "(hidden)"
@@ -101,39 +101,6 @@ class Context:
 
 class SlashDatesNeedScan(Exception):
     """A column holds slash dates whose day/month order was not scanned for yet."""
-
-
-class Pseudonyms:
-    """The pseudonyms of one upload so far: each distinct raw id is hashed once."""
-
-    def __init__(self) -> None:
-        self.known: dict[str, str] = {}
-
-    def lookup(self, values: pd.Series, key: bytes) -> pd.Series:
-        encoded = pc.dictionary_encode(pa.array(values.array, type=pa.large_string()))
-        raw = encoded.dictionary.to_pylist()
-        hashed = list(map(self.known.get, raw))  # a C loop: most ids were seen in earlier chunks
-        if None in hashed:
-            for position in [i for i, value in enumerate(hashed) if value is None]:
-                hashed[position] = self.known[raw[position]] = _keyed_hash(raw[position], key)
-        taken = pa.array(hashed, type=pa.string()).take(encoded.indices)
-        return pd.Series(pd.arrays.ArrowStringArray(taken), index=values.index)
-
-
-def pseudonymise(values: pd.Series, key: bytes, cache: Pseudonyms | None = None) -> pd.Series:
-    """Keyed BLAKE2b (128-bit, hex) of each value; each distinct value is hashed once per upload."""
-    return (Pseudonyms() if cache is None else cache).lookup(values, key)
-
-
-@functools.lru_cache(maxsize=4)
-def _blake(key: bytes) -> hashlib.blake2b:
-    return hashlib.blake2b(key=key[:64], digest_size=16)
-
-
-def _keyed_hash(value: str, key: bytes) -> str:
-    hasher = _blake(key).copy()
-    hasher.update(value.encode())
-    return hasher.hexdigest()
 
 
 def scan_slash_orders(chunks: Iterable[pd.DataFrame], columns: list[str]) -> dict[str, str]:
