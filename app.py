@@ -10,6 +10,7 @@ from components.shell import APP_TITLE, create_appshell
 from delivery import register_compression, register_plotly_bundle, with_early_scripts, without_polyfill
 from exports import register_exports
 from first_request import prepare_first_request
+from initial_page import page_container
 from pages._prefetch import register_prefetch
 from uploads import register_uploads
 
@@ -23,7 +24,8 @@ app = Dash(
 
 def _layout() -> object:
     user = current_user()
-    return create_appshell(dash.page_registry.values(), user and user.username, user and user.role)
+    container = page_container(app)
+    return create_appshell(dash.page_registry.values(), user and user.username, user and user.role, container)
 
 
 app.layout = _layout

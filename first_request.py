@@ -47,10 +47,15 @@ def prepare_first_request(app: dash.Dash) -> None:
     app.server.teardown_request(close_setup)  # when a check answered early instead
 
 
+def in_setup() -> bool:
+    """Whether this request is the one setting the worker up (pages then answer with skeletons)."""
+    return bool(flask.g.get(_SETUP))
+
+
 def _skeleton_during_setup(layout: Any, skeleton: Any) -> Any:
     @functools.wraps(layout)
     def page_layout(**query: Any) -> Any:
-        if flask.g.get(_SETUP):
+        if in_setup():
             return skeleton() if skeleton else html.Div()
         return layout(**query)
 

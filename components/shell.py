@@ -35,11 +35,13 @@ def allows(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
-def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> dbc.Navbar:
+def create_navbar(
+    pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None, search: str | None = None
+) -> dbc.Navbar:
     links = [
         dbc.NavLink(
             page["name"],
-            href=page["relative_path"],
+            href=f"{page['relative_path']}{search or ''}",
             active="partial" if page["relative_path"] != "/" else "exact",
             id={"type": NAV_LINK, "path": page["relative_path"]},
         )
@@ -63,11 +65,20 @@ def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, 
     )
 
 
-def create_appshell(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> html.Div:
+def create_appshell(
+    pages: Iterable[dict[str, Any]],
+    username: str | None = None,
+    role: str | None = None,
+    container: html.Div | None = None,
+) -> html.Div:
+    """The navigation bar over ``container``: Dash's page container, or one already holding a page
+    (whose location's query string the menu's links then carry from the start)."""
+    container = container or dash.page_container
+    location = next(c for c in container.children if getattr(c, "id", None) == PAGES_LOCATION)
     return html.Div(
         [
-            create_navbar(pages, username, role),
-            html.Main(dbc.Container(dash.page_container, fluid=True, className="pb-4"), id="main"),
+            create_navbar(pages, username, role, getattr(location, "search", None)),
+            html.Main(dbc.Container(container, fluid=True, className="pb-4"), id="main"),
         ]
     )
 
@@ -81,6 +92,7 @@ def links_with_filters(paths: list[str], search: str | None) -> list[str]:
     Output({"type": NAV_LINK, "path": ALL}, "href"),
     Input(PAGES_LOCATION, "search"),
     State({"type": NAV_LINK, "path": ALL}, "id"),
+    prevent_initial_call=True,  # the links are built with the query string the page opened with
 )
 def carry_filters(search: str | None, ids: list[dict[str, str]]) -> list[str]:
     return links_with_filters([i["path"] for i in ids], search)

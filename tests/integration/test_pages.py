@@ -293,3 +293,71 @@ def test_renders_ahead_wait_for_the_worker_to_be_idle(demo):
             queue.in_flight -= 1
     wait_for_prefetch(timeout=120)
     assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
+
+
+def _find(node, wanted: str):  # type: ignore[no-untyped-def]
+    """The component with id ``wanted`` in a layout's JSON."""
+    if isinstance(node, list):
+        return next((found for child in node if (found := _find(child, wanted)) is not None), None)
+    if isinstance(node, dict):
+        props = node.get("props", {})
+        if props.get("id") == wanted:
+            return node
+        return _find(props.get("children"), wanted)
+    return None
+
+
+def _layout_for(client, referrer: str | None) -> dict:  # type: ignore[no-untyped-def]
+    headers = {"Referer": referrer} if referrer else {}
+    response = client.get("/_dash-layout", headers=headers)
+    assert response.status_code == 200
+    return json.loads(response.data)
+
+
+@pytest.mark.parametrize(
+    ("path", "search"), [("/uptake", "?platform=Coursera&gender=female"), ("/entity/OCHA", ""), ("/", "")]
+)
+def test_the_layout_holds_the_page_the_browser_opened_as_the_router_renders_it(demo, path, search):
+    _, server, _ = demo
+    client = signed_in(server, "viewer")
+    layout = _layout_for(client, f"http://localhost{path}{search}")
+    location = _find(layout, "_pages_location")["props"]
+    assert (location["pathname"], location["search"], location["href"]) == (
+        path,
+        search,
+        f"http://localhost{path}{search}",
+    )
+    content = _find(layout, "_pages_content")["props"]["children"]
+    routed = json.loads(_open(client, path, search))["response"]["_pages_content"]["children"]
+    assert content == routed
+    title = json.loads(_open(client, path, search))["response"]["_pages_store"]["data"]["title"]
+    assert _find(layout, "_pages_store")["props"]["data"] == {"title": title}
+    uptake_link = _find(layout, {"type": "nav-link", "path": "/uptake"})["props"]
+    assert uptake_link["href"] == f"/uptake{search}"  # the menu carries the filters from the start
+
+
+@pytest.mark.parametrize("referrer", [None, "http://elsewhere.example/uptake?platform=Coursera", "not a url"])
+def test_without_a_referrer_of_this_site_the_layout_leaves_the_page_to_the_router(demo, referrer):
+    _, server, _ = demo
+    layout = _layout_for(signed_in(server, "viewer"), referrer)
+    assert "pathname" not in _find(layout, "_pages_location")["props"]
+    assert _find(layout, "_pages_content")["props"].get("children") is None
+
+
+def test_a_page_that_fails_to_render_is_left_to_the_router(demo, monkeypatch):
+    import importlib
+
+    _, server, _ = demo
+    overview = importlib.import_module("pages.overview")
+    monkeypatch.setattr(overview, "content", lambda page: 1 / 0)
+    monkeypatch.setattr("pages._context._rendered_pages", lambda: _Empty())
+    layout = _layout_for(signed_in(server, "viewer"), "http://localhost/?gender=male&platform=iLearn")
+    assert _find(layout, "_pages_content")["props"].get("children") is None
+
+
+class _Empty:
+    def get(self, key: str) -> None:
+        return None
+
+    def set(self, key: str, value: object) -> None:
+        pass

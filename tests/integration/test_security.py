@@ -171,6 +171,10 @@ def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
         assert "Office for the Coordination of Humanitarian Affairs" in text
         for other in ('"DPO"', '"UNMISS"', "Department of Peace Operations"):
             assert other not in text, (path, other)
+        layout = scoped.get("/_dash-layout", headers={"Referer": f"http://localhost{path}{search}"})
+        assert "Office for the Coordination of Humanitarian Affairs" in layout.get_data(as_text=True)
+        for other in ('"DPO"', '"UNMISS"', "Department of Peace Operations"):
+            assert other not in layout.get_data(as_text=True), (path, other, "layout")
     table = next(d for d in dependencies(server) if "table-body" in d["output"])
     opened = post(scoped, callback_body(table, {"active_tab": "table", "pathname": "/entity/DPO", "search": ""}))
     assert opened.status_code == 200 and '"DPO"' not in opened.get_data(as_text=True)
