@@ -220,5 +220,7 @@ class ScratchStage:
         run = run.take(pc.sort_indices(run, sort_keys=[(k, "ascending") for k in key]))
         with adbc.connect(str(self.path)) as conn:
             with conn.cursor() as cursor:
+                if first:
+                    cursor.execute("PRAGMA page_size=16384")
                 cursor.adbc_ingest("staging", run, mode="create" if first else "append")
             conn.commit()

@@ -57,6 +57,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event below emit BEGIN, so writers can ask for IMMEDIATE.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # Set before WAL, which fixes it; only a new file takes it. Loads build fewer, fuller B-tree
+        # pages: 5M rows into an empty store 24.3-26.5 s -> 22.2-23.1 s, a month into 5M 0.8 -> 0.6 s.
+        cursor.execute("PRAGMA page_size=16384")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")

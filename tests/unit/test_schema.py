@@ -26,6 +26,14 @@ def test_the_activity_key_starts_with_the_date_so_a_month_is_one_range():
     assert [c.name for c in DATA_TABLES["learning_activity"].primary_key.columns][0] == "enrolled_on"
 
 
+def test_a_new_sqlite_store_has_16_kib_pages_and_a_write_ahead_log(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16384
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
 def test_migrations_build_exactly_the_models(tmp_path):
     engine = get_engine(f"sqlite:///{tmp_path / 'm.db'}")
     upgrade(engine)
