@@ -24,6 +24,7 @@ import dash
 import flask
 from dash import dcc, html
 from dash._pages import _parse_query_string, _path_to_page  # the router's own rules (dash/dash.py)
+from werkzeug.exceptions import HTTPException
 
 from first_request import in_setup
 
@@ -42,6 +43,8 @@ def page_container(app: dash.Dash) -> html.Div:
     search = f"?{parts.query}" if parts.query else ""
     try:
         content, title = _render(app, parts.path, search)
+    except HTTPException:  # refused (signed out, not allowed): the router answers it as it always has
+        return dash.page_container
     except Exception:  # the router will render it, and report the error where it always has
         log.exception("rendering %s into the layout failed; the page router renders it instead", parts.path)
         return dash.page_container
