@@ -129,14 +129,12 @@ def register_prefetch(server: flask.Flask) -> None:
     queue = _queue()
 
     def arrived() -> None:
-        flask.g.counted = True
         with queue.lock:
-            queue.in_flight += 1
+            queue.in_flight[threading.get_ident()] = threading.current_thread()
 
     def left(*_: object) -> None:
-        if flask.g.pop("counted", False):
-            with queue.lock:
-                queue.in_flight -= 1
+        with queue.lock:
+            queue.in_flight.pop(threading.get_ident(), None)
 
     server.before_request_funcs.setdefault(None, []).insert(0, arrived)
     server.teardown_request(left)
@@ -145,7 +143,7 @@ def register_prefetch(server: flask.Flask) -> None:
 def _until_idle(limit: float) -> float:
     """Wait until no request of this worker is in flight, or ``limit`` seconds; the seconds waited."""
     queue, waited = _queue(), 0.0
-    while queue.in_flight > 0 and waited < limit:
+    while queue.busy() and waited < limit:
         time.sleep(POLL_SECONDS)
         waited += POLL_SECONDS
     return waited
@@ -166,12 +164,23 @@ class _Queue:
     jobs: SimpleQueue[Callable[[], Any]] = field(default_factory=SimpleQueue)
     outstanding: int = 0
     started: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    in_flight: int = 0
+    #: The threads answering a request of this worker now. A thread that died mid-request (killed,
+    #: as a test server's threads are when it stops) never runs its teardown, so it is left out by
+    #: being dead rather than by being removed.
+    in_flight: dict[int, threading.Thread] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     thread: threading.Thread | None = None
 
     def __post_init__(self) -> None:
         self.finished = threading.Condition(self.lock)
+
+    def busy(self) -> bool:
+        """Whether a request of this worker is being answered (by a thread still alive)."""
+        with self.lock:
+            for ident, thread in list(self.in_flight.items()):
+                if not thread.is_alive():
+                    del self.in_flight[ident]
+            return bool(self.in_flight)
 
     def submit(self, job: Callable[[], Any]) -> None:
         with self.lock:

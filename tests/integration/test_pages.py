@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import threading
 
 import pandas as pd
 import plotly.io
@@ -282,17 +283,37 @@ def test_renders_ahead_wait_for_the_worker_to_be_idle(demo):
     app, server, runner = demo
     _forget_rendered_pages()
     queue = _queue()
+    answered = threading.Event()
+    other = threading.Thread(target=answered.wait)  # someone else's request, still being answered
+    other.start()
     with queue.lock:
-        queue.in_flight += 1  # someone else's request, still being answered
+        queue.in_flight[other.ident] = other
     try:
         _open(signed_in(server, "viewer"), "/entity/DMSPC")
         time.sleep(0.5)
         assert [query for query, _ in _rendered_slices("DMSPC")] == [{"entity": "DMSPC"}]
     finally:
-        with queue.lock:
-            queue.in_flight -= 1
+        answered.set()
+        other.join()
     wait_for_prefetch(timeout=120)
     assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
+
+
+def test_a_request_thread_that_died_mid_request_does_not_hold_renders_back(demo):
+    """A test server's threads are killed when it stops, mid-request at times: their teardown never runs."""
+    from pages._prefetch import _queue, wait_for_prefetch
+
+    app, server, runner = demo
+    _forget_rendered_pages()
+    queue = _queue()
+    gone = threading.Thread(target=lambda: None)
+    gone.start()
+    gone.join()
+    with queue.lock:
+        queue.in_flight[gone.ident] = gone  # arrived, never left
+    _open(signed_in(server, "viewer"), "/entity/DOS")
+    wait_for_prefetch(timeout=20)
+    assert {"entity": "DOS", "gender": "female"} in [query for query, _ in _rendered_slices("DOS")]
 
 
 def _find(node, wanted: str):  # type: ignore[no-untyped-def]
