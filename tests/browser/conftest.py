@@ -7,6 +7,7 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
+from dash.testing.wait import until
 
 from tests.conftest import database_url
 from tests.helpers import create_user
@@ -61,6 +62,8 @@ def dashboard(dash_duo, demo_app):  # type: ignore[no-untyped-def]
 def signed_in_as(dash_duo, demo_app, username: str):  # type: ignore[no-untyped-def]
     start_signed_out(dash_duo, demo_app)
     sign_in(dash_duo, username)
+    # Going on before the sign-in's answer arrives would cancel it, and land on the sign-in form again.
+    until(lambda: "/login" not in dash_duo.driver.current_url, timeout=30)
     dash_duo.server_url = dash_duo.server.url  # dash_duo's own wait for the app to render
     dash_duo.wait_for_element("#signed-in-user", timeout=20)
     return dash_duo
