@@ -7,7 +7,7 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, html
 
 from components.filters import PAGES_LOCATION
 from data_access.users import ROLES
@@ -35,13 +35,11 @@ def allows(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
-def create_navbar(
-    pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None, search: str | None = None
-) -> dbc.Navbar:
+def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> dbc.Navbar:
     links = [
         dbc.NavLink(
             page["name"],
-            href=f"{page['relative_path']}{search or ''}",
+            href=page["relative_path"],
             active="partial" if page["relative_path"] != "/" else "exact",
             id={"type": NAV_LINK, "path": page["relative_path"]},
         )
@@ -71,31 +69,24 @@ def create_appshell(
     role: str | None = None,
     container: html.Div | None = None,
 ) -> html.Div:
-    """The navigation bar over ``container``: Dash's page container, or one already holding a page
-    (whose location's query string the menu's links then carry from the start)."""
-    container = container or dash.page_container
-    location = next(c for c in container.children if getattr(c, "id", None) == PAGES_LOCATION)
+    """The navigation bar over ``container``: Dash's page container, or one already holding a page."""
     return html.Div(
         [
-            create_navbar(pages, username, role, getattr(location, "search", None)),
-            html.Main(dbc.Container(container, fluid=True, className="pb-4"), id="main"),
+            create_navbar(pages, username, role),
+            html.Main(dbc.Container(container or dash.page_container, fluid=True, className="pb-4"), id="main"),
         ]
     )
 
 
-def links_with_filters(paths: list[str], search: str | None) -> list[str]:
-    """Every page link keeps the current filters, so moving between pages keeps the slice."""
-    return [f"{path}{search or ''}" for path in paths]
-
-
-@callback(
+# Every page link keeps the current filters, so moving between pages keeps the slice. In the browser:
+# no round trip, on load or after a filter change. The links are drawn with their bare paths first,
+# which dbc's NavLink keeps for marking the current page (a query string there would unmark it).
+clientside_callback(
+    "(search, ids) => ids.map(id => id.path + (search || ''))",
     Output({"type": NAV_LINK, "path": ALL}, "href"),
     Input(PAGES_LOCATION, "search"),
     State({"type": NAV_LINK, "path": ALL}, "id"),
-    prevent_initial_call=True,  # the links are built with the query string the page opened with
 )
-def carry_filters(search: str | None, ids: list[dict[str, str]]) -> list[str]:
-    return links_with_filters([i["path"] for i in ids], search)
 
 
 @callback(

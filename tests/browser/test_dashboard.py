@@ -196,6 +196,10 @@ def test_a_page_arrives_with_its_layout_and_calls_no_callback_until_someone_acts
     dashboard.wait_for_element(".js-plotly-plot .main-svg", timeout=20)
     time.sleep(0.5)  # a callback fired by the first drawing would be on its way by now
     assert callback_requests(dashboard) == []
+    # The menu marks the page it is on and carries the filters (in the browser, no request).
+    assert [link.text for link in dashboard.find_elements(".navbar .nav-link.active")] == ["Uptake"]
+    needs = '[id=\'{"path":"/needs","type":"nav-link"}\']'
+    assert dashboard.find_element(needs).get_attribute("href").endswith("/needs?gender=female")
     choose(dashboard, "platform", "Coursera")
     dashboard.wait_for_contains_text("p.text-muted", "Female · Coursera", timeout=20)
     assert "gender=female&platform=Coursera" in dashboard.driver.current_url

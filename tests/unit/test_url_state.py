@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from components.filters import FILTER, href_after_click, month_bounds, search_for
-from components.shell import links_with_filters
 from data_access.filters import Filters
 
 
@@ -55,17 +54,11 @@ def test_a_click_on_anything_else_filters_the_page():
     assert href_after_click("not-an-action", click, "/uptake", "") is None
 
 
-def test_page_links_keep_the_filters():
-    assert links_with_filters(["/", "/needs"], "?entity=OCHA") == ["/?entity=OCHA", "/needs?entity=OCHA"]
-
-
 def test_the_registered_callbacks_are_plain_functions():
     from components.filters import filters_to_url
-    from components.shell import carry_filters
 
     ids = [{"type": FILTER, "name": "gender"}]
     assert filters_to_url(["female"], ids, "?entity=OCHA") == "?entity=OCHA&gender=female"
-    assert carry_filters("?gender=male", [{"type": "nav-link", "path": "/uptake"}]) == ["/uptake?gender=male"]
 
 
 def test_a_filter_bar_appearing_leaves_the_address_alone():
