@@ -68,6 +68,7 @@ def prefetch_refinements(page: PageContext, render: Callable[..., Any]) -> bool:
     key = repr((page.filters.entity, scope, page.versions, page.min_cell))
     app = flask.current_app._get_current_object()  # type: ignore[attr-defined]
     queue = _queue()
+    queue.revive()
     with queue.lock:
         if key in queue.started or queue.outstanding >= MAX_QUEUED:
             return False
@@ -152,6 +153,7 @@ def _until_idle(limit: float) -> float:
 def wait_for_prefetch(timeout: float | None = None) -> None:
     """Wait for the background renders started so far (tests do, before dropping a database)."""
     queue = _queue()
+    queue.revive()
     with queue.finished:
         queue.finished.wait_for(lambda: queue.outstanding == 0, timeout)
 
@@ -186,9 +188,19 @@ class _Queue:
         with self.lock:
             self.outstanding += 1
             self.jobs.put(job)
-            if self.thread is None or not self.thread.is_alive():
-                self.thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
-                self.thread.start()
+            self._keep_running()
+
+    def revive(self) -> None:
+        """Start the thread again if it died with runs still queued (killed, as a test server's
+        threads are when it stops): they would otherwise wait, and count as queued, for good."""
+        with self.lock:
+            if self.outstanding:
+                self._keep_running()
+
+    def _keep_running(self) -> None:
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
+            self.thread.start()
 
     def _run(self) -> None:
         while True:

@@ -316,6 +316,33 @@ def test_a_request_thread_that_died_mid_request_does_not_hold_renders_back(demo)
     assert {"entity": "DOS", "gender": "female"} in [query for query, _ in _rendered_slices("DOS")]
 
 
+def test_renders_ahead_resume_when_their_thread_died_with_runs_queued(demo):
+    """A test server's stop kills every thread it started, the renders' own among them."""
+    from pages._prefetch import MAX_QUEUED, _queue, wait_for_prefetch
+
+    app, server, runner = demo
+    _forget_rendered_pages()
+    queue = _queue()
+    wait_for_prefetch(timeout=120)
+    dead = threading.Thread(target=lambda: None)
+    dead.start()
+    dead.join()
+    ran = []
+    with queue.lock:
+        queue.thread = dead
+        for _ in range(MAX_QUEUED):  # as many runs as may wait, queued before it died
+            queue.outstanding += 1
+            queue.jobs.put(lambda: ran.append(1))
+    viewer = signed_in(server, "viewer")
+    _open(viewer, "/entity/DMSPC")  # the queue may be full for this visit: its refinements wait for clicks
+    wait_for_prefetch(timeout=20)
+    assert len(ran) == MAX_QUEUED and queue.outstanding == 0
+    _forget_rendered_pages()
+    _open(viewer, "/entity/DMSPC")
+    wait_for_prefetch(timeout=120)
+    assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
+
+
 def _find(node, wanted: str):  # type: ignore[no-untyped-def]
     """The component with id ``wanted`` in a layout's JSON."""
     if isinstance(node, list):
