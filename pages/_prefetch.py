@@ -199,6 +199,8 @@ class _Queue:
 
     def _keep_running(self) -> None:
         if self.thread is None or not self.thread.is_alive():
+            # A thread killed mid-run may not have counted its run done: what is left is what is queued.
+            self.outstanding = self.jobs.qsize()
             self.thread = threading.Thread(target=self._run, name="prefetch", daemon=True)
             self.thread.start()
 

@@ -330,6 +330,7 @@ def test_renders_ahead_resume_when_their_thread_died_with_runs_queued(demo):
     ran = []
     with queue.lock:
         queue.thread = dead
+        queue.outstanding += 1  # the run it was killed in, never counted done
         for _ in range(MAX_QUEUED):  # as many runs as may wait, queued before it died
             queue.outstanding += 1
             queue.jobs.put(lambda: ran.append(1))
