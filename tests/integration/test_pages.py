@@ -306,6 +306,14 @@ def test_renders_ahead_wait_for_the_worker_to_be_idle(demo):
     assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
 
 
+def _dead_thread() -> threading.Thread:
+    """A thread that has run and ended, as one killed by a test server's stop."""
+    thread = threading.Thread(target=lambda: None)
+    thread.start()
+    thread.join()
+    return thread
+
+
 def test_a_request_thread_that_died_mid_request_does_not_hold_renders_back(demo):
     """A test server's threads are killed when it stops, mid-request at times: their teardown never runs."""
     from pages._prefetch import _queue, wait_for_prefetch
@@ -313,9 +321,7 @@ def test_a_request_thread_that_died_mid_request_does_not_hold_renders_back(demo)
     app, server, runner = demo
     _forget_rendered_pages()
     queue = _queue()
-    gone = threading.Thread(target=lambda: None)
-    gone.start()
-    gone.join()
+    gone = _dead_thread()
     with queue.lock:
         queue.in_flight[gone.ident] = gone  # arrived, never left
     _open(signed_in(server, "viewer"), "/entity/DOS")
@@ -331,9 +337,7 @@ def test_renders_ahead_resume_when_their_thread_died_with_runs_queued(demo):
     _forget_rendered_pages()
     queue = _queue()
     wait_for_prefetch(timeout=120)
-    dead = threading.Thread(target=lambda: None)
-    dead.start()
-    dead.join()
+    dead = _dead_thread()
     ran = []
     with queue.lock:
         queue.thread = dead
