@@ -153,9 +153,21 @@ def _until_idle(limit: float) -> float:
 def wait_for_prefetch(timeout: float | None = None) -> None:
     """Wait for the background renders started so far (tests do, before dropping a database)."""
     queue = _queue()
-    queue.revive()
-    with queue.finished:
-        queue.finished.wait_for(lambda: queue.outstanding == 0, timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        # The thread can die during the wait (see ``revive``): look again now and then.
+        queue.revive()
+        left = 1.0 if deadline is None else min(1.0, deadline - time.monotonic())
+        with queue.finished:
+            if queue.finished.wait_for(lambda: queue.outstanding == 0, max(left, 0)) or left <= 0:
+                return
+
+
+def reset_prefetch() -> None:
+    """Drop the queued runs, the keys started and the thread (tests do once a test server has stopped:
+    its stop kills the threads it started, and a render thread killed while it waited for a run dies
+    only when the next run reaches it, taking that run with it)."""
+    _queue().reset()
 
 
 @dataclass
@@ -197,6 +209,14 @@ class _Queue:
             if self.outstanding:
                 self._keep_running()
 
+    def reset(self) -> None:
+        with self.lock:
+            # A new queue: a thread still waiting on the old one never wakes to take a run.
+            self.jobs, self.thread, self.outstanding = SimpleQueue(), None, 0
+            self.started.clear()
+            self.in_flight.clear()
+            self.finished.notify_all()
+
     def _keep_running(self) -> None:
         if self.thread is None or not self.thread.is_alive():
             # A thread killed mid-run may not have counted its run done: what is left is what is queued.
@@ -205,13 +225,15 @@ class _Queue:
             self.thread.start()
 
     def _run(self) -> None:
-        while True:
-            job = self.jobs.get()
+        jobs = self.jobs
+        while jobs is self.jobs:
+            job = jobs.get()
             try:
                 job()
             finally:
                 with self.finished:
-                    self.outstanding -= 1
+                    if jobs is self.jobs:  # runs of a queue since reset are no longer counted
+                        self.outstanding -= 1
                     self.finished.notify_all()
 
 

@@ -45,6 +45,16 @@ def demo_app(tmp_path_factory):  # type: ignore[no-untyped-def]
         yield app
 
 
+@pytest.fixture(autouse=True)
+def _drop_renders_ahead():  # type: ignore[no-untyped-def]
+    """After each test, drop what its server queued to render ahead: the server's stop killed the
+    render thread, which would otherwise take the next run (another test's) down with it."""
+    yield
+    from pages._prefetch import reset_prefetch
+
+    reset_prefetch()
+
+
 def sign_in(duo, username: str, password: str = PASSWORD, next_path: str = "/") -> None:  # type: ignore[no-untyped-def]
     """Sign in through the form, as a person does."""
     duo.driver.get(f"{duo.server.url}/login?next={next_path}")

@@ -198,18 +198,13 @@ def _open(client, path: str, search: str = "") -> bytes:  # type: ignore[no-unty
 def _forget_rendered_pages() -> None:
     """Start from no rendered page and no render ahead (both backends' demo stores have the same versions)."""
     from pages._context import _pages_ahead, _rendered_pages
-    from pages._prefetch import _queue
+    from pages._prefetch import reset_prefetch
 
     _rendered_pages().entries.clear()
     _pages_ahead().entries.clear()
-    queue = _queue()
-    queue.started.clear()
-    # Runs queued by earlier tests' servers (the browser tests' stop kills the thread that would run
-    # them) would fill the queue, and this test's visit would find no room.
-    with queue.lock:
-        while not queue.jobs.empty():
-            queue.jobs.get_nowait()
-            queue.outstanding -= 1
+    # Runs queued by earlier tests' servers would fill the queue, and this test's visit find no room;
+    # and a render thread a browser test's server killed would take this test's run down with it.
+    reset_prefetch()
 
 
 def _rendered_slices(entity: str) -> list[tuple[dict, object]]:
@@ -353,6 +348,30 @@ def test_renders_ahead_resume_when_their_thread_died_with_runs_queued(demo):
     _open(viewer, "/entity/DMSPC")
     wait_for_prefetch(timeout=120)
     assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
+
+
+def test_a_render_thread_killed_while_it_waited_takes_no_later_run_down(demo):
+    """A test server's stop kills the render thread too; one waiting for a run dies only when the next
+    run reaches it. Reset, the queue leaves that thread waiting on a queue no run reaches."""
+    import ctypes
+
+    from pages._prefetch import _queue, reset_prefetch, wait_for_prefetch
+
+    app, server, runner = demo
+    _forget_rendered_pages()
+    queue = _queue()
+    queue.submit(lambda: None)
+    wait_for_prefetch(timeout=20)
+    waiting = queue.thread
+    assert waiting is not None and waiting.is_alive()
+    killed = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(waiting.ident), ctypes.py_object(SystemExit))
+    assert killed == 1 and waiting.is_alive()  # still blocked in its wait for a run
+
+    reset_prefetch()
+    _open(signed_in(server, "viewer"), "/entity/DOS")
+    wait_for_prefetch(timeout=60)
+    assert {"entity": "DOS", "gender": "female"} in [query for query, _ in _rendered_slices("DOS")]
+    assert queue.thread is not waiting and waiting.is_alive()
 
 
 def _find(node, wanted: str):  # type: ignore[no-untyped-def]
