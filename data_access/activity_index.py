@@ -20,6 +20,7 @@ import calendar
 import datetime as dt
 import functools
 import io
+import itertools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -140,6 +141,12 @@ class ActivityIndex:
         labels = {column: np.array(values, dtype=object) for column, values in meta["labels"].items()}
         return cls(first_month=meta["first_month"], lags=tuple(meta["lags"]), labels=labels, **arrays, **tables)
 
+    def prepare(self) -> None:
+        """Work out now the lookups that the questions below otherwise work out on their first use
+        (a few hundred ms at millions of rows, which the first visit of a period would wait for)."""
+        for lookup in ("_total_rows", "_completions_cube", "_mover_bits", "_moving"):
+            getattr(self, lookup)
+
     def latest_enrolment(self) -> dt.date:
         """The first day of the latest month anyone enrolled in."""
         return month_start(self.first_month + int(self.by_month["enrolled"][-1]))
@@ -191,44 +198,72 @@ class ActivityIndex:
         order = np.argsort(groups[present].astype(str), kind="stable")
         return {dimension: groups[present][order]} | {k: v[present][order] for k, v in counts.items()}
 
-    def enrolling_by_month(self, filters: Filters) -> pd.DataFrame:
-        """Distinct learners enrolling per (month, platform) with any."""
+    def uptake_by_month(self, filters: Filters) -> pd.DataFrame:
+        """Distinct learners enrolling and completions per (month, platform) with either, in month and
+        platform order."""
         lo, hi = self._period(filters)
+        grids = {
+            "learners_enrolling": self._enrolling_grid(filters, lo, hi),
+            "completions": self._completions_grid(filters, lo, hi),
+        }
+        return self._cells(lo, grids)
+
+    def _enrolling_grid(self, filters: Filters, lo: int, hi: int) -> np.ndarray:
+        """Distinct learners enrolling per (month lo..hi, platform), as a months x platforms array."""
         platforms = self._platforms(filters)
         cells = self._months_of(self.enrolling, lo, hi, platforms) & self._people_bits(filters)
-        learners = self._distinct_each(cells.reshape(-1, cells.shape[-1])).reshape(cells.shape[:2])
-        month, platform = np.nonzero(learners)
-        return _frame(
-            {
-                "month": np.array([_month_label(self.first_month + lo + m) for m in month], dtype=object),
-                "platform": self.labels["platform"][np.array(platforms, dtype=np.int64)[platform]],
-                "learners_enrolling": learners[month, platform],
-            }
-        )
+        grid = np.zeros((max(hi - lo + 1, 0), len(self.labels["platform"])), dtype=np.int64)
+        if cells.size:
+            grid[:, platforms] = self._distinct_each(cells.reshape(-1, cells.shape[-1])).reshape(cells.shape[:2])
+        return grid
 
-    def completions_by_month(self, filters: Filters) -> pd.DataFrame:
-        """Completions per (completion month, platform) with any."""
-        lo, hi = self._period(filters)
-        table = self.completed
-        keep = self._in_slice(table, filters) & self._between(table["completed"], lo, hi)
-        cells, completions = self._completion_cells
-        totals = np.bincount(cells[keep], weights=completions[keep]).astype(np.int64)
-        present = np.flatnonzero(totals)
-        month, platform = np.divmod(present, len(self.labels["platform"]))
-        return _frame(
-            {
-                "month": np.array([_month_label(self.first_month + int(m)) for m in month], dtype=object),
-                "platform": self.labels["platform"][platform],
-                "completions": totals[present],
-            }
-        )
+    def _cells(self, lo: int, grids: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The (month, platform) cells where any of ``grids`` (months lo.. x platforms) is not zero, in
+        month and platform name order."""
+        names = self.labels["platform"]
+        order = np.argsort(names.astype(str), kind="stable")
+        columns = {name: grid[:, order] for name, grid in grids.items()}
+        month, platform = np.nonzero(np.logical_or.reduce([grid != 0 for grid in columns.values()]))
+        labels = {"month": np.array([_month_label(self.first_month + lo + m) for m in month.tolist()], dtype=object)}
+        labels["platform"] = names[order[platform]]
+        return _frame(labels | {name: grid[month, platform] for name, grid in columns.items()})
+
+    def _completions_grid(self, filters: Filters, lo: int, hi: int) -> np.ndarray:
+        """Completions per (month lo..hi, platform) in the slice, as a months x platforms array.
+
+        Read from ``_completions_cube``: the slice is picked among its few thousand groups, and only the
+        picked groups' months are added up (picking the slice's rows out of the completions by month,
+        a hundred times as many, cost several times more).
+        """
+        groups, cube, starts = self._completions_cube
+        grid = np.zeros((max(hi - lo + 1, 0), len(starts) - 1), dtype=np.int64)
+        if hi < lo:
+            return grid
+        keep = self._in_slice(groups, filters)
+        for platform, (start, stop) in enumerate(itertools.pairwise(starts.tolist())):
+            rows = np.flatnonzero(keep[start:stop])
+            if len(rows):
+                grid[:, platform] = cube[start:stop][rows, lo : hi + 1].sum(axis=0, dtype=np.int64)
+        return grid
 
     @functools.cached_property
-    def _completion_cells(self) -> tuple[np.ndarray, np.ndarray]:
-        """Each ``completed`` row's (completion month, platform) cell as one number, and its completions."""
+    def _completions_cube(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """Completions per (people and platform group, completion month): the groups (a column per
+        key, in platform order), their completions by month, and where each platform's groups start
+        (one more, the end). About 4 MB at 5M activity rows."""
+        keys = [*PEOPLE_COLUMNS.values(), "platform"]
         table = self.completed
-        cells = table["completed"].astype(np.int64) * len(self.labels["platform"]) + table["platform"]
-        return cells, table["completions"].astype(np.float64)
+        code = np.zeros(len(table["platform"]), dtype=np.int64)
+        for column in reversed(keys):  # platform varies slowest: groups sort in platform order
+            code = code * (len(self.labels[column]) + 1) + table[column].astype(np.int64) + 1
+        unique, group = np.unique(code, return_inverse=True)
+        first = np.unique(group, return_index=True)[1]
+        groups = {column: table[column][first] for column in keys}
+        cell = group.astype(np.int64) * self.months + table["completed"].astype(np.int64)
+        cube = np.bincount(cell, weights=table["completions"], minlength=len(unique) * self.months)
+        starts = np.searchsorted(groups["platform"], np.arange(len(self.labels["platform"]) + 1))
+        # A group's completions in one month fit 32 bits; halving the bytes halves the time to add them up.
+        return groups, cube.astype(np.int32).reshape(len(unique), self.months), starts
 
     def completions_by_need(self, filters: Filters) -> pd.DataFrame:
         """Completions in the period per learning need (rows without one left out)."""

@@ -74,6 +74,7 @@ class IndexShelf:
                 if shared and index is not None:
                     shared.set(key, index.to_bytes())
             if index is not None:
+                index.prepare()
                 self.latest = (version, index)
             self.built.set(version, index or False)
             return index

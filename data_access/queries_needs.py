@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, func, select
 from data_access.activity_index import ActivityIndex
 from data_access.contract import LEARNING_NEEDS, OTHER_AREA
 from data_access.filters import Filters, apply_people_filters, in_period
+from data_access.lna_rows import LnaRows
 from data_access.schema import Entity, LearningActivity, LearningNeed
 
 L = LearningNeed
@@ -25,9 +26,11 @@ def latest_cycle(conn: Connection) -> str | None:
     return conn.execute(select(func.max(L.cycle))).scalar()
 
 
-def cycle_in_view(conn: Connection, filters: Filters) -> str | None:
+def cycle_in_view(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> str | None:
     """The LNA cycle a figure shows: the filter's, else the latest (respondents never add across cycles)."""
-    return filters.cycle or latest_cycle(conn)
+    if filters.cycle:
+        return filters.cycle
+    return lna.latest_cycle if lna is not None else latest_cycle(conn)
 
 
 def _scope(query: Any, filters: Filters, *, need: bool = True, cycle: str | None = None) -> Any:
@@ -41,17 +44,57 @@ def _scope(query: Any, filters: Filters, *, need: bool = True, cycle: str | None
     return query
 
 
-def _respondents(conn: Connection, query: Any, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(conn.execute(query).all(), columns=[*columns, "respondents"])
+def _sums(
+    conn: Connection,
+    filters: Filters,
+    keys: list[str],
+    lna: LnaRows | None,
+    *,
+    need: bool = True,
+    cycle: str | None = None,
+) -> list[tuple]:
+    """(value of each of ``keys``..., respondents) per group of the slice's LNA rows, in no particular
+    order: from ``lna`` (the rows in memory) when given, else by SQL. The figures below total these
+    in plain Python and make a table once: a few hundred rows, where pandas' grouping, mapping and
+    sorting cost more than the sums."""
+    if lna is not None:
+        return lna.sums(filters, keys, need=need, cycle=cycle)
+    columns = [getattr(L, key) for key in keys]
+    query = _scope(select(*columns, func.sum(L.respondents)), filters, need=need, cycle=cycle).group_by(*columns)
+    return [tuple(row) for row in conn.execute(query).all()]
 
 
-def needs_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:
+def _shares(rows: list[tuple], group: int) -> list[float]:
+    """Each row's respondents (its last value) as a share of its group's (rows with the same value at
+    ``group``); NaN where the group has none."""
+    totals: dict[Any, int] = {}
+    for row in rows:
+        totals[row[group]] = totals.get(row[group], 0) + row[-1]
+    return [row[-1] / totals[row[group]] if totals[row[group]] else np.nan for row in rows]
+
+
+def _table(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """Columns of plain values as a table: labels as text, respondents as int64, shares as float64."""
+    kinds = {"respondents": np.int64, "need_share": np.float64, "share_of_area": np.float64}
+    if not columns["respondents"]:  # as pandas makes an empty table from no rows: every column of objects
+        return pd.DataFrame({name: np.array([], dtype=object) for name in columns})
+    return pd.DataFrame(
+        {
+            name: np.array(values, dtype=kinds[name]) if name in kinds else pd.array(values, dtype="str")
+            for name, values in columns.items()
+        }
+    )
+
+
+def needs_by_need(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
     """Per need: respondents, need_share (of all respondents in the slice), high-priority respondents and share."""
-    cycle = cycle_in_view(conn, filters)
-    query = _scope(select(L.learning_need, L.priority, func.sum(L.respondents)), filters, need=False, cycle=cycle)
-    rows = conn.execute(query.group_by(L.learning_need, L.priority)).all()
-    # Totalled per need in plain Python and made a table once: a few dozen rows, where pandas'
-    # grouping and per-column arithmetic cost more than the query.
+    return pd.DataFrame(_need_columns(conn, filters, lna))
+
+
+def _need_columns(conn: Connection, filters: Filters, lna: LnaRows | None) -> dict[str, Any]:
+    """``needs_by_need`` as columns (arrays; the shares pd.NA when the slice has no respondents)."""
+    cycle = cycle_in_view(conn, filters, lna)
+    rows = _sums(conn, filters, ["learning_need", "priority"], lna, need=False, cycle=cycle)
     total = sum(respondents for _, _, respondents in rows)
     per_need: dict[str, list[int]] = {}
     for need, priority, respondents in rows:
@@ -65,65 +108,96 @@ def needs_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:
     order = np.argsort(-counts[:, 0], kind="stable")
     respondents, high = counts[order, 0], counts[order, 1]
     named = [needs[i] for i in order]
-    return pd.DataFrame(
+    return {
+        "cycle": np.array([cycle] * len(named), dtype=object),
+        "area": np.array([area_of(need) for need in named], dtype=object),
+        "learning_need": np.array(named, dtype=object),
+        "respondents": respondents,
+        "high_priority_respondents": high,
+        "need_share": respondents / total if total else pd.NA,
+        "high_priority_share": np.divide(high, respondents, out=np.full(len(named), np.nan), where=respondents > 0),
+    }
+
+
+PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+
+def needs_by_priority(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
+    """Per area and priority: respondents and the share of the area's respondents."""
+    cycle = cycle_in_view(conn, filters, lna)
+    per_cell: dict[tuple[str, str], int] = {}
+    for need, priority, respondents in _sums(conn, filters, ["learning_need", "priority"], lna, cycle=cycle):
+        key = (area_of(need), priority)
+        per_cell[key] = per_cell.get(key, 0) + respondents
+    rows = sorted(
+        ((area, priority, respondents) for (area, priority), respondents in per_cell.items()),
+        key=lambda row: (row[0], PRIORITY_ORDER.get(row[1], len(PRIORITY_ORDER)), row[1]),
+    )
+    return _table(
         {
-            "cycle": np.array([cycle] * len(named), dtype=object),
-            "area": np.array([area_of(need) for need in named], dtype=object),
-            "learning_need": np.array(named, dtype=object),
-            "respondents": respondents,
-            "high_priority_respondents": high,
-            "need_share": respondents / total if total else pd.NA,
-            "high_priority_share": np.divide(high, respondents, out=np.full(len(named), np.nan), where=respondents > 0),
+            "cycle": [cycle] * len(rows),
+            "area": [area for area, _, _ in rows],
+            "priority": [priority for _, priority, _ in rows],
+            "respondents": [respondents for *_, respondents in rows],
+            "share_of_area": _shares(rows, 0),
         }
     )
 
 
-def needs_by_priority(conn: Connection, filters: Filters) -> pd.DataFrame:
-    """Per area and priority: respondents and the share of the area's respondents."""
-    cycle = cycle_in_view(conn, filters)
-    query = _scope(select(L.learning_need, L.priority, func.sum(L.respondents)), filters, cycle=cycle)
-    rows = _respondents(conn, query.group_by(L.learning_need, L.priority), ["learning_need", "priority"])
-    rows["area"] = rows["learning_need"].map(area_of)
-    frame = rows.groupby(["area", "priority"], as_index=False)["respondents"].sum()
-    frame["share_of_area"] = frame["respondents"] / frame.groupby("area")["respondents"].transform("sum")
-    order = {"high": 0, "medium": 1, "low": 2}
-    frame = frame.sort_values(["area", "priority"], key=lambda s: s.map(order) if s.name == "priority" else s)
-    frame.insert(0, "cycle", cycle)
-    return frame.reset_index(drop=True)
-
-
-def needs_by_entity(conn: Connection, filters: Filters) -> pd.DataFrame:
+def needs_by_entity(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
     """Per entity and need: respondents and the need's share of the entity's respondents."""
-    cycle = cycle_in_view(conn, filters)
-    query = _scope(select(L.entity_code, L.learning_need, func.sum(L.respondents)), filters, cycle=cycle)
-    frame = _respondents(conn, query.group_by(L.entity_code, L.learning_need), ["entity", "learning_need"])
-    frame["need_share"] = frame["respondents"] / frame.groupby("entity")["respondents"].transform("sum")
-    names = dict(conn.execute(select(Entity.entity_code, Entity.entity_name)).all())
-    frame.insert(1, "name", frame["entity"].map(names))
-    frame.insert(0, "cycle", cycle)
-    return frame.sort_values(["entity", "learning_need"]).reset_index(drop=True)
+    cycle = cycle_in_view(conn, filters, lna)
+    rows = sorted(_sums(conn, filters, ["entity_code", "learning_need"], lna, cycle=cycle))
+    if lna is not None:
+        names = lna.entity_names
+    else:
+        names = dict(conn.execute(select(Entity.entity_code, Entity.entity_name)).all())
+    return _table(
+        {
+            "cycle": [cycle] * len(rows),
+            "entity": [entity for entity, _, _ in rows],
+            "name": [names.get(entity, np.nan) for entity, _, _ in rows],
+            "learning_need": [need for _, need, _ in rows],
+            "respondents": [respondents for *_, respondents in rows],
+            "need_share": _shares(rows, 0),
+        }
+    )
 
 
-def needs_by_cycle(conn: Connection, filters: Filters) -> pd.DataFrame:
+def needs_by_cycle(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
     """Per LNA cycle and need: respondents and the need's share of the cycle's respondents."""
-    query = _scope(select(L.cycle, L.learning_need, func.sum(L.respondents)), filters)
-    frame = _respondents(conn, query.group_by(L.cycle, L.learning_need), ["cycle", "learning_need"])
-    frame["need_share"] = frame["respondents"] / frame.groupby("cycle")["respondents"].transform("sum")
-    return frame.sort_values(["cycle", "learning_need"]).reset_index(drop=True)
+    rows = sorted(_sums(conn, filters, ["cycle", "learning_need"], lna))
+    return _table(
+        {
+            "cycle": [cycle for cycle, _, _ in rows],
+            "learning_need": [need for _, need, _ in rows],
+            "respondents": [respondents for *_, respondents in rows],
+            "need_share": _shares(rows, 0),
+        }
+    )
 
 
-def need_gap(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def need_gap(
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None, lna: LnaRows | None = None
+) -> pd.DataFrame:
     """need_share in the LNA minus the need's share of completions in the period, sorted by gap."""
-    needs = needs_by_need(conn, filters)[["cycle", "area", "learning_need", "respondents", "need_share"]]
+    needs = _need_columns(conn, filters, lna)
     if index is not None and index.covers(filters):
         done = index.completions_by_need(filters)
     else:
         done = completions_by_need(conn, filters)
-    total = done["completions"].sum()
-    frame = needs.merge(done, on="learning_need", how="left").fillna({"completions": 0})
-    frame["completion_share"] = frame["completions"] / total if total else pd.NA
-    frame["need_gap"] = frame["need_share"] - frame["completion_share"]
-    return frame.sort_values("need_gap", ascending=False, kind="stable").reset_index(drop=True)
+    found = dict(zip(done["learning_need"].tolist(), done["completions"].tolist(), strict=True))
+    total = sum(found.values())
+    # Gathered in plain Python: a few dozen needs, where a pandas merge and sort cost a few ms.
+    completions = np.array([found.get(need, 0) for need in needs["learning_need"].tolist()], dtype=np.int64)
+    share = np.full(len(completions), np.nan) if needs["need_share"] is pd.NA else needs["need_share"]
+    completion_share = completions / total if total else np.full(len(completions), np.nan)
+    gap = share - completion_share
+    order = sorted(range(len(gap)), key=lambda row: (gap[row] != gap[row], -gap[row] if gap[row] == gap[row] else 0))
+    columns = {name: needs[name] for name in ("cycle", "area", "learning_need", "respondents")}
+    columns |= {"need_share": share, "completions": completions, "completion_share": completion_share, "need_gap": gap}
+    taken = np.array(order, dtype=np.int64)
+    return pd.DataFrame({name: values[taken] for name, values in columns.items()})
 
 
 def completions_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -254,8 +255,22 @@ def participation_of(reference: Reference | None) -> Participation | None:
     return None if reference is None else reference.participation
 
 
-def workforce_baseline(conn: Connection, filters: Filters) -> pd.DataFrame:
-    """Female, field and locally recruited shares of headcount in the latest snapshot (one row)."""
+def workforce_baseline(conn: Connection, filters: Filters, reference: Reference | None = None) -> pd.DataFrame:
+    """Female, field and locally recruited shares of headcount in the latest snapshot (one row); with
+    ``reference`` (the headcount in memory, same data version) counted from it, the same either way."""
+    if reference is not None:
+        as_of, counts = reference.workforce(filters)
+    else:
+        as_of, counts = _workforce(conn, filters)
+    frame = pd.DataFrame([{"as_of_date": as_of.isoformat() if as_of else None, **counts}])
+    whole = frame["headcount"].where(frame["headcount"] > 0)
+    frame["female_share"] = frame["female_staff"] / whole
+    frame["field_share"] = frame["field_staff"] / whole
+    frame["locally_recruited_share"] = frame["locally_recruited_staff"] / whole
+    return frame
+
+
+def _workforce(conn: Connection, filters: Filters) -> tuple[dt.date | None, dict[str, int]]:
     as_of = latest_snapshot(conn, filters)
     h = Headcount
     query = (
@@ -269,19 +284,5 @@ def workforce_baseline(conn: Connection, filters: Filters) -> pd.DataFrame:
         .where(h.as_of_date == as_of)
     )
     staff, female, field, local = conn.execute(apply_people_filters(query, h, filters)).one()
-    frame = pd.DataFrame(
-        [
-            {
-                "as_of_date": as_of.isoformat() if as_of else None,
-                "headcount": int(staff),
-                "female_staff": int(female),
-                "field_staff": int(field),
-                "locally_recruited_staff": int(local),
-            }
-        ]
-    )
-    whole = frame["headcount"].where(frame["headcount"] > 0)
-    frame["female_share"] = frame["female_staff"] / whole
-    frame["field_share"] = frame["field_staff"] / whole
-    frame["locally_recruited_share"] = frame["locally_recruited_staff"] / whole
-    return frame
+    return as_of, {"headcount": int(staff), "female_staff": int(female), "field_staff": int(field),
+                   "locally_recruited_staff": int(local)}  # fmt: skip

@@ -251,10 +251,8 @@ def uptake_by_location(
 def uptake_by_month(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """Per month and platform: distinct learners enrolling, and completions."""
     if index is not None and index.covers(filters):
-        left, right = index.enrolling_by_month(filters), index.completions_by_month(filters)
-    else:
-        left, right = _enrolling_by_month(conn, filters), _completions_by_month(conn, filters)
-    return _side_by_side(left, right)
+        return index.uptake_by_month(filters)
+    return _side_by_side(_enrolling_by_month(conn, filters), _completions_by_month(conn, filters))
 
 
 def _side_by_side(enrolling: pd.DataFrame, completing: pd.DataFrame) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select
 
 from data_access.cache import MemoryStore, data_versions
 from data_access.filters import PEOPLE_COLUMNS, Filters
-from data_access.queries_programmes import Participation
+from data_access.queries_programmes import LOCALLY_RECRUITED, Participation
 from data_access.queries_uptake import duty_stations, entity_names, with_places
 from data_access.schema import Headcount
 
@@ -132,6 +132,21 @@ class Reference:
             "entities": len(np.unique(self.codes["entity"][staffed])),
             "duty_stations": len(np.unique(self.codes["duty_station"][staffed])),
         }
+
+    def workforce(self, filters: Filters) -> tuple[dt.date | None, dict[str, int]]:
+        """The latest snapshot on or before the period end (of the filtered people) and its staff: all,
+        women, in the field and in ``local`` categories (``queries_programmes.workforce_baseline``)."""
+        as_of = self.latest_snapshot(filters)
+        rows = self._snapshot(filters, as_of)
+        staff = self.headcount[rows]
+
+        def among(column: str, *values: str) -> int:
+            codes = np.flatnonzero(np.isin(self.labels[column], values))
+            return int(staff[np.isin(self.codes[column][rows], codes)].sum())
+
+        return as_of, {"headcount": int(staff.sum()), "female_staff": among("gender", "female"),
+                       "field_staff": among("location", "Field"),
+                       "locally_recruited_staff": among("staff_category", *LOCALLY_RECRUITED)}  # fmt: skip
 
     def headcount_by(self, filters: Filters, dimension: str) -> pd.DataFrame:
         """Staff in the latest snapshot on or before the period end, per ``dimension`` value."""

@@ -25,6 +25,7 @@ from data_access.activity_shelf import INDEX_READS, IndexShelf
 from data_access.cache import DataVersions, DecodedTables, MemoryStore, Store, cache_key, data_versions, read_once
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
+from data_access.lna_rows import LNA_READS, LnaRows, lna_of
 from data_access.privacy import count_matrix, differenced, suppress
 from data_access.reference import REFERENCE_READS, Reference, reference_of
 from data_access.schema import (
@@ -77,6 +78,8 @@ class View:
     indexed: bool = False
     #: Whether its query takes a ``reference`` argument: headcount and names from memory (``reference``).
     referenced: bool = False
+    #: Whether its query takes an ``lna`` argument: the LNA rows from memory (``lna_rows``).
+    lna: bool = False
     #: The filters its query reads. The others are dropped from its slice, so a filter it ignores
     #: (a period on the LNA, a programme on uptake) reuses the tables computed without it.
     filters: tuple[str, ...] = UPTAKE_FILTERS
@@ -160,6 +163,7 @@ VIEWS: dict[str, View] = {
         {"need_share": ("respondents",), "high_priority_share": ("respondents", "high_priority_respondents")},
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        lna=True,
         filters=NEED_FILTERS,
     ),
     "needs_by_priority": View(
@@ -171,6 +175,7 @@ VIEWS: dict[str, View] = {
         groups=("area",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        lna=True,
         filters=NEED_FILTERS,
     ),
     "needs_by_entity": View(
@@ -182,6 +187,7 @@ VIEWS: dict[str, View] = {
         groups=("entity",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        lna=True,
         filters=NEED_FILTERS,
     ),
     "needs_by_cycle": View(
@@ -193,6 +199,7 @@ VIEWS: dict[str, View] = {
         groups=("cycle",),
         dimensions=NEED_DIMENSIONS,
         reads=("lna", "entities"),
+        lna=True,
         filters=NEED_FILTERS,
     ),
     "need_gap": View(
@@ -207,6 +214,7 @@ VIEWS: dict[str, View] = {
         },
         reads=("lna", "learning_activity"),
         indexed=True,
+        lna=True,
         filters=(*NEED_FILTERS, *PERIOD, "platform"),
     ),
     "programme_summary": View(
@@ -258,6 +266,7 @@ VIEWS: dict[str, View] = {
         groups=None,
         dimensions=NEED_DIMENSIONS,
         reads=("headcount", "duty_stations"),
+        referenced=True,
         filters=(*NEED_DIMENSIONS, "date_to"),
     ),
 }
@@ -310,6 +319,7 @@ def _raw_view(
     filters: Filters,
     index: ActivityIndex | None = None,
     reference: Reference | None = None,
+    lna: LnaRows | None = None,
 ) -> pd.DataFrame:
     view = VIEWS[name]
     extra: dict[str, object] = {}
@@ -317,6 +327,8 @@ def _raw_view(
         extra["index"] = index
     if view.referenced and reference is not None:
         extra["reference"] = reference
+    if view.lna and lna is not None:
+        extra["lna"] = lna
     with engine.connect() as conn:
         return view.query(conn, filters, **extra)
 
@@ -367,6 +379,7 @@ def cached_view(
                 slice_,
                 _shelf(engine).get(versions.of(INDEX_READS), store),
                 reference_of(engine, versions.of(REFERENCE_READS)),
+                lna_of(engine, versions.of(LNA_READS)) if VIEWS[view_name].lna else None,
             ),
         )
         return frame, _decoded(store).kept(key)
