@@ -17,21 +17,21 @@ from components.theme import (
     PALETTE,
     SEQUENTIAL,
     Figure,
-    count_text,
     counts_text,
     figure,
     fixed_margins,
-    numbers,
+    numbers_of,
     panels,
     rate_text,
     rates_text,
+    values_of,
     vertical_line,
 )
 
 
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
     """Nothing to draw: no rows, or every value hidden or zero."""
-    return frame.empty or all(not np.nan_to_num(numbers(frame[c])).any() for c in columns)
+    return frame.empty or all(not np.nan_to_num(numbers_of(frame, c)).any() for c in columns)
 
 
 def _positions(values: list[Any], *, sort: bool = False) -> list[tuple[Any, list[int]]]:
@@ -42,6 +42,11 @@ def _positions(values: list[Any], *, sort: bool = False) -> list[tuple[Any, list
         if value is not None and value == value:
             found.setdefault(value, []).append(position)
     return sorted(found.items(), key=lambda item: item[0]) if sort else list(found.items())
+
+
+def _distinct(values: list[Any]) -> int:
+    """How many distinct values, missing ones left out (as pandas' ``nunique``)."""
+    return len({value for value in values if value is not None and value == value})
 
 
 def _bar_height(rows: int, per_row: int = 26, minimum: int = 260) -> int:
@@ -59,9 +64,9 @@ def count_bars(
     """Horizontal bars of counts per category, one colour per series, "<N" where suppressed."""
     if _empty(frame, *series):
         return None
-    frame = frame.iloc[::-1]
-    names = list(labels[::-1]) if labels is not None else frame[category].astype(str).tolist()
-    values = {column: numbers(frame[column]) for column in series}
+    codes = values_of(frame, category)[::-1]  # the first row at the top
+    names = list(labels[::-1]) if labels is not None else [str(code) for code in codes]
+    values = {column: numbers_of(frame, column)[::-1] for column in series}
     traces = [
         {
             "type": "bar",
@@ -72,7 +77,7 @@ def count_bars(
             "text": counts_text(values[column], min_cell),
             "textposition": "auto",
             "cliponaxis": False,
-            "customdata": frame[category].tolist(),
+            "customdata": codes,
             "marker": {"color": PALETTE[index % len(PALETTE)]},
             "hovertemplate": f"%{{y}}<br>{label}: %{{text}}<extra></extra>",
         }
@@ -126,13 +131,13 @@ def rate_bars(
     """Horizontal bars of a rate per category, labelled with the rate and the count behind it."""
     if _empty(frame, rate):
         return None
-    frame = frame.iloc[::-1]
-    names = list(labels[::-1]) if labels is not None else frame[category].astype(str).tolist()
-    rates = numbers(frame[rate])
+    codes = values_of(frame, category)[::-1]  # the first row at the top
+    names = list(labels[::-1]) if labels is not None else [str(code) for code in codes]
+    rates = numbers_of(frame, rate)[::-1]
     # The axis title names the count; the label stays short enough to fit beside the longest bar.
-    text = [f"{r} · {c}" for r, c in zip(rates_text(rates), counts_text(numbers(frame[count]), min_cell), strict=True)]
-    codes = frame[category].tolist()
-    groups = [(None, list(range(len(frame))))] if colour_by is None else _positions(frame[colour_by].tolist())
+    counts = counts_text(numbers_of(frame, count)[::-1], min_cell)
+    text = [f"{r} · {c}" for r, c in zip(rates_text(rates), counts, strict=True)]
+    groups = [(None, list(range(len(codes))))] if colour_by is None else _positions(values_of(frame, colour_by)[::-1])
     traces = []
     for index, (group, members) in enumerate(groups):
         traces.append(
@@ -179,8 +184,8 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
     """One line per platform over months; suppressed months are gaps."""
     if _empty(frame, value):
         return None
-    months = [f"{month}-01" for month in frame["month"].tolist()]  # ISO date strings: plotly reads them as dates
-    values = numbers(frame[value])
+    months = [f"{month}-01" for month in values_of(frame, "month")]  # ISO date strings: plotly reads them as dates
+    values = numbers_of(frame, value)
     text = counts_text(values, min_cell)
     traces = [
         {
@@ -194,7 +199,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
             "text": [text[i] for i in members],
             "hovertemplate": f"{platform}<br>%{{x|%b %Y}}: %{{text}} {label}<extra></extra>",
         }
-        for index, (platform, members) in enumerate(_positions(frame["platform"].tolist(), sort=True))
+        for index, (platform, members) in enumerate(_positions(values_of(frame, "platform"), sort=True))
     ]
     chart = figure(
         traces,
@@ -217,7 +222,7 @@ def heatmap(
     row_codes, row_values = pd.factorize(frame[rows], sort=True)
     column_codes, column_values = pd.factorize(frame[columns], sort=True)
     grid = np.full((len(row_values), len(column_values)), np.nan)
-    values = numbers(frame[value])
+    values = numbers_of(frame, value)
     # The first value of each cell wins: written last, in reverse order.
     cells = np.flatnonzero(~np.isnan(values) & (row_codes >= 0) & (column_codes >= 0))[::-1]
     grid[row_codes[cells], column_codes[cells]] = values[cells]
@@ -248,19 +253,17 @@ def diverging_gap(frame: pd.DataFrame, *, min_cell: int) -> Figure | None:
     """need_gap per need: positive (more need than uptake) in orange, negative in blue."""
     if _empty(frame, "need_gap"):
         return None
-    frame = frame.iloc[::-1]
-    gaps = numbers(frame["need_gap"])
-    text = [
-        f"need {rate_text(n)} · completions {rate_text(c)} · gap {rate_text(g)}"
-        for n, c, g in zip(frame["need_share"], frame["completion_share"], frame["need_gap"], strict=True)
-    ]
+    needs = values_of(frame, "learning_need")[::-1]  # the first row at the top
+    shares = [rates_text(numbers_of(frame, column)[::-1]) for column in ("need_share", "completion_share", "need_gap")]
+    gaps = numbers_of(frame, "need_gap")[::-1]
+    text = [f"need {n} · completions {c} · gap {g}" for n, c, g in zip(*shares, strict=True)]
     trace = {
         "type": "bar",
-        "y": frame["learning_need"].tolist(),
+        "y": needs,
         "x": gaps,
         "orientation": "h",
         "marker": {"color": [PALETTE[1] if g > 0 else PALETTE[0] for g in gaps]},
-        "customdata": frame["learning_need"].tolist(),
+        "customdata": needs,
         "text": text,
         "textposition": "none",
         "hovertemplate": "%{y}<br>%{text}<extra></extra>",
@@ -279,8 +282,8 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, share: str, o
     """100% stacked horizontal bars: ``stack`` values within each ``category``."""
     if _empty(frame, share):
         return None
-    members = dict(_positions(frame[stack].tolist()))
-    categories, shares = frame[category].tolist(), numbers(frame[share])
+    members = dict(_positions(values_of(frame, stack)))
+    categories, shares = values_of(frame, category), numbers_of(frame, share)
     text = rates_text(shares, 0)
     traces = []
     for index, value in enumerate(order):
@@ -300,7 +303,7 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, share: str, o
         )
     chart = figure(
         traces,
-        height=_bar_height(frame[category].nunique(), per_row=40),
+        height=_bar_height(_distinct(categories), per_row=40),
         barmode="stack",
         xaxis={"tickformat": ".0%", "range": [0, 1]},
         yaxis={"type": "category"},
@@ -312,7 +315,7 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
     """Shares per category, one bar per ``series`` value (e.g. LNA cycles side by side)."""
     if _empty(frame, share):
         return None
-    categories, shares = frame[category].tolist(), numbers(frame[share])
+    categories, shares, groups = values_of(frame, category), numbers_of(frame, share), values_of(frame, series)
     traces = [
         {
             "type": "bar",
@@ -324,13 +327,13 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
             "customdata": [categories[i] for i in part],
             "hovertemplate": f"{value}<br>%{{y}}: %{{x:.1%}}<extra></extra>",
         }
-        for index, (value, part) in enumerate(_positions(frame[series].tolist(), sort=True))
+        for index, (value, part) in enumerate(_positions(groups, sort=True))
     ]
     # Room for every category's name: plotly drops every other label when the rows are tighter.
-    per_row = max(26, 12 * frame[series].nunique())
+    per_row = max(26, 12 * _distinct(groups))
     chart = figure(
         traces,
-        height=_bar_height(frame[category].nunique(), per_row=per_row),
+        height=_bar_height(_distinct(categories), per_row=per_row),
         barmode="group",
         xaxis={"tickformat": ".0%"},
         yaxis={"type": "category", "tickmode": "linear", "dtick": 1},
@@ -340,25 +343,29 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
 
 def duty_station_map(frame: pd.DataFrame, *, min_cell: int) -> Figure | None:
     """Duty stations as points sized by learners and coloured by reach (share of headcount)."""
-    located = frame.dropna(subset=["latitude", "longitude"])
-    if _empty(located, "learners"):
+    if frame.empty:
         return None
-    learners = numbers(located["learners"])
-    largest = max(1.0, float(pd.Series(learners).max()))
-    sizes = [6 if pd.isna(v) else 6 + 30 * (v / largest) ** 0.5 for v in learners]
+    latitude, longitude = numbers_of(frame, "latitude"), numbers_of(frame, "longitude")
+    located = np.flatnonzero(~np.isnan(latitude) & ~np.isnan(longitude))
+    learners, rates = numbers_of(frame, "learners")[located], numbers_of(frame, "reach_rate")[located]
+    if not np.nan_to_num(learners).any():
+        return None
+    largest = max(1.0, float(np.nanmax(learners)))
+    sizes = np.where(np.isnan(learners), 6.0, 6 + 30 * np.sqrt(np.nan_to_num(learners) / largest))
+    rows = located.tolist()
+    names, codes = values_of(frame, "name"), values_of(frame, "duty_station")
+    names = [names[row] for row in rows]
+    texts = zip(names, counts_text(learners, min_cell), rates_text(rates), strict=True)
     trace = {
         "type": "scattergeo",
-        "lat": numbers(located["latitude"]),
-        "lon": numbers(located["longitude"]),
-        "text": [
-            f"{name}<br>{count_text(n, min_cell)} learners · reach {rate_text(r)}"
-            for name, n, r in zip(located["name"], located["learners"], located["reach_rate"], strict=True)
-        ],
-        "customdata": located["duty_station"].tolist(),
+        "lat": latitude[located],
+        "lon": longitude[located],
+        "text": [f"{name}<br>{count} learners · reach {rate}" for name, count, rate in texts],
+        "customdata": [codes[row] for row in rows],
         "hovertemplate": "%{text}<extra></extra>",
         "marker": {
             "size": sizes,
-            "color": numbers(located["reach_rate"]),
+            "color": rates,
             "colorscale": SEQUENTIAL,
             "cmin": 0,
             "cmax": 1,
@@ -387,19 +394,21 @@ def small_multiples(frame: pd.DataFrame, category: str, measures: dict[str, tupl
         return None
     axes, names = panels(len(measures), [title for title, _ in measures.values()])
     traces = []
+    categories = values_of(frame, category)
     for index, (column, (_title, fmt)) in enumerate(measures.items()):
+        values = numbers_of(frame, column)
         traces.append(
             {
                 "type": "bar",
-                "y": frame[category].tolist(),
-                "x": numbers(frame[column]),
+                "y": categories,
+                "x": values,
                 "xaxis": names[index],
                 "yaxis": "y",
                 "orientation": "h",
                 "marker": {"color": PALETTE[index]},
-                "text": ["–" if pd.isna(v) else (rate_text(v) if fmt == "%" else f"{v:.2f}") for v in frame[column]],
+                "text": rates_text(values) if fmt == "%" else ["–" if v != v else f"{v:.2f}" for v in values.tolist()],
                 "textposition": "auto",
-                "customdata": frame[category].tolist(),
+                "customdata": categories,
                 "hovertemplate": "%{y}: %{text}<extra></extra>",
             }
         )
@@ -419,18 +428,19 @@ def cohort_lines(frame: pd.DataFrame, value: str, *, label: str) -> Figure | Non
     """One line per programme across its cohorts (a cohort's name sorts in time order)."""
     if _empty(frame, value):
         return None
+    cohorts, values = values_of(frame, "cohort"), numbers_of(frame, value)
     traces = [
         {
             "type": "scatter",
-            "x": part["cohort"].tolist(),
-            "y": numbers(part[value]),
+            "x": [cohorts[i] for i in part],
+            "y": values[part],
             "mode": "lines+markers",
             "name": str(programme),
-            "customdata": part["programme"].tolist(),
+            "customdata": [programme] * len(part),
             "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
             "hovertemplate": f"{programme}<br>cohort %{{x}}: %{{y:.1%}}<extra></extra>",
         }
-        for index, (programme, part) in enumerate(frame.groupby("programme", sort=True))
+        for index, (programme, part) in enumerate(_positions(values_of(frame, "programme"), sort=True))
     ]
     return figure(
         traces,
@@ -454,14 +464,15 @@ def share_panels(
     axes, names = panels(len(measures), [title for title, _, _ in measures.values()])
     traces, shapes = [], []
     annotations = list(axes.pop("annotations"))
+    categories = values_of(frame, category)
     for index, (prefix, (_title, base_label, base)) in enumerate(measures.items()):
         for offset, group in enumerate(("participants", "graduates")):
-            values = frame[f"{prefix}_{group}"]
+            values = numbers_of(frame, f"{prefix}_{group}")
             traces.append(
                 {
                     "type": "bar",
-                    "y": frame[category].tolist(),
-                    "x": numbers(values),
+                    "y": categories,
+                    "x": values,
                     "xaxis": names[index],
                     "yaxis": "y",
                     "orientation": "h",
@@ -469,8 +480,8 @@ def share_panels(
                     "legendgroup": group,
                     "showlegend": index == 0,
                     "marker": {"color": PALETTE[offset]},
-                    "customdata": frame[category].tolist(),
-                    "text": [rate_text(v) for v in values],
+                    "customdata": categories,
+                    "text": rates_text(values),
                     "textposition": "auto",
                     "hovertemplate": f"%{{y}}<br>{group}: %{{text}}<extra></extra>",
                 }
