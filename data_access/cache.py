@@ -97,6 +97,21 @@ def read_once(held: MemoryStore[V], key: str, engine: Engine, versions: DataVers
     return found
 
 
+def read_for_version(
+    held: MemoryStore[V], version: str, engine: Engine, reads: tuple[str, ...], read: Callable[[], V]
+) -> V | None:
+    """``read()``, once per process for ``version`` (``DataVersions.of(reads)``), kept in ``held``. None when
+    the data changed from ``version`` while it read: the caller then asks SQL, and no version ever holds
+    another's rows."""
+    found = held.get(version)
+    if found is None:
+        found = read()
+        if data_versions(engine).of(reads) != version:
+            return None
+        held.set(version, found)
+    return found
+
+
 class RedisStore:
     """Entries shared by every worker, expiring after a day (old data versions just age out)."""
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
-from data_access.cache import MemoryStore, data_versions
+from data_access.cache import MemoryStore, read_for_version
 from data_access.filters import PEOPLE_COLUMNS, Filters
 from data_access.schema import Entity, LearningNeed
 
@@ -83,20 +83,14 @@ class LnaRows:
 
 
 def lna_of(engine: Engine, version: str) -> LnaRows | None:
-    """The LNA rows of ``version`` (``DataVersions.of(LNA_READS)``), read once per process.
+    """The LNA rows of ``version`` (``DataVersions.of(LNA_READS)``), read once per process; None when the
+    data changed from ``version`` while they were read (``read_for_version``)."""
 
-    None when the data changed from ``version`` while they were read: the caller then asks SQL, and no
-    version ever holds another's rows.
-    """
-    held = _held(engine)
-    found = held.get(version)
-    if found is None:
+    def read() -> LnaRows:
         with engine.connect() as conn:
-            found = LnaRows.read(conn)
-        if data_versions(engine).of(LNA_READS) != version:
-            return None
-        held.set(version, found)
-    return found
+            return LnaRows.read(conn)
+
+    return read_for_version(_held(engine), version, engine, LNA_READS, read)
 
 
 @functools.cache

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from data_access.cache import MemoryStore, data_versions
+from data_access.cache import MemoryStore, read_for_version
 from data_access.filters import PEOPLE_COLUMNS, Filters
 from data_access.queries_programmes import LOCALLY_RECRUITED, Participation
 from data_access.queries_uptake import duty_stations, entity_names, with_places
@@ -172,17 +172,9 @@ class Reference:
 def reference_of(engine: Engine, version: str) -> Reference | None:
     """The reference data of ``version`` (``DataVersions.of(REFERENCE_READS)``), read once per process.
 
-    None when the data changed from ``version`` while it was read: the caller then asks SQL, and no
-    version ever holds another's rows.
+    None when the data changed from ``version`` while it was read (``read_for_version``).
     """
-    held = _held(engine)
-    found = held.get(version)
-    if found is None:
-        found = Reference.read(engine)
-        if data_versions(engine).of(REFERENCE_READS) != version:
-            return None
-        held.set(version, found)
-    return found
+    return read_for_version(_held(engine), version, engine, REFERENCE_READS, lambda: Reference.read(engine))
 
 
 @functools.cache
