@@ -233,7 +233,7 @@ class ActivityIndex:
 
         Read from ``_completions_cube``: the slice is picked among its few thousand groups, and only the
         picked groups' months are added up (picking the slice's rows out of the completions by month,
-        a hundred times as many, cost several times more).
+        twenty times as many at 5M rows, cost several times more).
         """
         groups, cube, starts = self._completions_cube
         grid = np.zeros((max(hi - lo + 1, 0), len(starts) - 1), dtype=np.int64)
