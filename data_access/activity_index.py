@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data_access.filters import PEOPLE_COLUMNS, Filters
+from data_access.frames import frame_from
 
 TOTAL_KEYS = [*PEOPLE_COLUMNS.values(), "platform", "need"]
 COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
@@ -499,7 +500,8 @@ class ActivityIndex:
 
 
 def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """A frame built the way the SQL queries build theirs (from rows of Python values), so both agree
-    to the dtype, empty frames included."""
-    rows = list(zip(*(values.tolist() for values in columns.values()), strict=True))
-    return pd.DataFrame(rows, columns=list(columns))
+    """A frame with the dtypes the SQL queries' frames get (built from rows of Python values), empty
+    frames included: columns of numbers and text as they are, and no rows as columns of objects."""
+    if any(len(values) for values in columns.values()):
+        return frame_from(columns)
+    return pd.DataFrame([], columns=list(columns))

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_access.frames import frame_from
+
 
 def small(values: pd.Series, min_cell: int) -> pd.Series:
     """True where a count is a small, non-zero number of people."""
@@ -186,7 +188,7 @@ def suppress(
         missing = np.isnan(values)
         columns[rate] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), withheld | missing)
     # One new table, rather than a copy changed column by column.
-    return pd.DataFrame(columns, index=frame.index)
+    return frame_from(columns, index=frame.index)
 
 
 def label(min_cell: int) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
 from data_access.activity_index import ActivityIndex
 from data_access.filters import Filters, apply_people_filters, in_period
+from data_access.frames import frame_from
 from data_access.schema import DutyStation, Entity, Headcount, LearningActivity
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def uptake_by(
     With ``index`` (the summaries of the same data version) the activity counts come from it when it
     covers the period, and with ``reference`` the headcount from memory; the result is the same either way.
     """
-    return pd.DataFrame(uptake_by_columns(conn, filters, dimension, index, reference))
+    return frame_from(uptake_by_columns(conn, filters, dimension, index, reference))
 
 
 def uptake_by_columns(
@@ -194,7 +195,7 @@ def uptake_by_entity(
     found = dict(zip(names["entity"].tolist(), names["name"].tolist(), strict=True))
     codes = columns.pop("entity")
     named = {"entity": codes, "name": np.array([found.get(code) for code in codes.tolist()], dtype=object)}
-    return pd.DataFrame(named | columns)
+    return frame_from(named | columns)
 
 
 def uptake_by_duty_station(

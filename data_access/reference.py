@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select
 
 from data_access.cache import MemoryStore, read_for_version
 from data_access.filters import PEOPLE_COLUMNS, Filters
+from data_access.frames import frame_from
 from data_access.queries_programmes import LOCALLY_RECRUITED, Participation
 from data_access.queries_uptake import duty_stations, entity_names, with_places
 from data_access.schema import Headcount
@@ -105,7 +106,7 @@ class Reference:
         table = {column: place[column].take(taken) for column in ("duty_station", "name", "headquarters")}
         table |= {column: values for column, values in columns.items() if column != "duty_station"}
         table |= {column: place[column].take(taken) for column in ("latitude", "longitude")}
-        return pd.DataFrame(table, copy=False)
+        return frame_from(table)
 
     @functools.cached_property
     def _place_rows(self) -> dict[str, int]:
