@@ -21,9 +21,11 @@ def frame_from(columns: Mapping[str, Any], index: pd.Index | None = None) -> pd.
     """``pd.DataFrame(dict(columns), index=index)``, for columns that are all numpy or pandas arrays of
     one length (anything else goes to the constructor)."""
     arrays = [_settled(values) for values in columns.values()]
-    rows = len(index) if index is not None else len(arrays[0]) if arrays else 0
-    if not arrays or any(values is None or values.ndim != 1 or len(values) != rows for values in arrays):
+    if not arrays or any(values is None or values.ndim != 1 for values in arrays):
         return pd.DataFrame(dict(columns), index=index)
+    rows = len(index) if index is not None else len(arrays[0])
+    if any(len(values) != rows for values in arrays):
+        return pd.DataFrame(dict(columns), index=index)  # its error says which
     try:  # pandas' own constructor for checked arrays (private; pandas is pinned)
         return pd.DataFrame._from_arrays(
             arrays,
