@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from plotly.colors import sequential
 
-from data_access.privacy import column_values
+from data_access.frames import column_values
 
 #: Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")

@@ -18,8 +18,8 @@ from pandas.api.extensions import ExtensionArray
 
 
 def frame_from(columns: Mapping[str, Any], index: pd.Index | None = None) -> pd.DataFrame:
-    """``pd.DataFrame(dict(columns), index=index)``, for columns that are all numpy or pandas arrays of
-    one length (anything else goes to the constructor)."""
+    """``pd.DataFrame(dict(columns), index=index)``, for columns that are all numpy or pandas arrays, or
+    lists of numbers or of text, of one length (anything else goes to the constructor)."""
     arrays = [_settled(values) for values in columns.values()]
     if not arrays or any(values is None or values.ndim != 1 for values in arrays):
         return pd.DataFrame(dict(columns), index=index)
@@ -37,6 +37,25 @@ def frame_from(columns: Mapping[str, Any], index: pd.Index | None = None) -> pd.
         return pd.DataFrame(dict(columns), index=index)
 
 
+def column_values(frame: pd.DataFrame, column: str) -> Any:
+    """A column's values (a numpy or pandas array), without the Series that ``frame[column]`` builds.
+
+    Building that Series is most of the cost of suppressing a small table (about 9 µs a column,
+    and a table is read three times over), so the frame's own accessor is used where it exists.
+    """
+    at = frame.columns.get_loc(column)
+    try:
+        return frame._get_column_array(at)
+    except AttributeError:  # a pandas without it: the public way
+        return frame.iloc[:, at].array
+
+
+def first_row(frame: pd.DataFrame) -> dict[str, Any]:
+    """The first row as {column: value} (``pd.NA`` where a nullable column holds none). ``frame.iloc[0]``
+    builds a Series of objects for a table of mixed types, copying every value: several times the cost."""
+    return {column: column_values(frame, column)[0] for column in frame.columns}
+
+
 @functools.lru_cache(maxsize=512)
 def _labels(names: tuple[str, ...]) -> pd.Index:
     # An Index cannot be changed in place, so every table with these columns can share one.
@@ -45,7 +64,9 @@ def _labels(names: tuple[str, ...]) -> pd.Index:
 
 def _settled(values: Any) -> np.ndarray | ExtensionArray | None:
     """The array the constructor would hold (text in object arrays becomes pandas text, as it infers);
-    None for anything that is not an array."""
+    None for anything that is not an array, or a list it reads the same way."""
+    if isinstance(values, list):
+        values = _listed(values)
     if isinstance(values, ExtensionArray):
         return values
     if not isinstance(values, np.ndarray) or values.dtype.kind in "mMSV":  # dates and bytes: the constructor
@@ -55,3 +76,23 @@ def _settled(values: Any) -> np.ndarray | ExtensionArray | None:
     ):
         return pd.array(values, dtype="str")
     return values
+
+
+def _listed(values: list[Any]) -> np.ndarray | None:
+    """A list as the array pandas would infer from it, where numpy reads it the same way: numbers (no
+    booleans among them: pandas keeps such a mix as objects), booleans, or text with no gaps (numpy
+    would write a gap as the text 'nan'). None for any other list, and for an empty one."""
+    if not values:
+        return None
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):
+        return None
+    kind = array.dtype.kind
+    if array.ndim != 1 or kind not in "biufU":
+        return None
+    if kind in "iuf" and any(isinstance(value, (bool, np.bool_)) for value in values):
+        return None
+    if kind == "U" and not all(isinstance(value, str) for value in values):
+        return None
+    return array

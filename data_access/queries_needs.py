@@ -11,6 +11,7 @@ from sqlalchemy import Connection, and_, func, select
 from data_access.activity_index import ActivityIndex
 from data_access.contract import LEARNING_NEEDS, OTHER_AREA
 from data_access.filters import Filters, apply_people_filters, in_period
+from data_access.frames import frame_from
 from data_access.lna_rows import LnaRows
 from data_access.schema import Entity, LearningActivity, LearningNeed
 
@@ -78,7 +79,7 @@ def _table(columns: dict[str, list[Any]]) -> pd.DataFrame:
     kinds = {"respondents": np.int64, "need_share": np.float64, "share_of_area": np.float64}
     if not columns["respondents"]:  # as pandas makes an empty table from no rows: every column of objects
         return pd.DataFrame({name: np.array([], dtype=object) for name in columns})
-    return pd.DataFrame(
+    return frame_from(
         {
             name: np.array(values, dtype=kinds[name]) if name in kinds else pd.array(values, dtype="str")
             for name, values in columns.items()
@@ -88,7 +89,7 @@ def _table(columns: dict[str, list[Any]]) -> pd.DataFrame:
 
 def needs_by_need(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
     """Per need: respondents, need_share (of all respondents in the slice), high-priority respondents and share."""
-    return pd.DataFrame(_need_columns(conn, filters, lna))
+    return frame_from(_need_columns(conn, filters, lna))
 
 
 def _need_columns(conn: Connection, filters: Filters, lna: LnaRows | None) -> dict[str, Any]:
@@ -197,7 +198,7 @@ def need_gap(
     columns = {name: needs[name] for name in ("cycle", "area", "learning_need", "respondents")}
     columns |= {"need_share": share, "completions": completions, "completion_share": completion_share, "need_gap": gap}
     taken = np.array(order, dtype=np.int64)
-    return pd.DataFrame({name: values[taken] for name, values in columns.items()})
+    return frame_from({name: values[taken] for name, values in columns.items()})
 
 
 def completions_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, func, select
 
 from data_access.filters import PEOPLE_COLUMNS, Filters, apply_people_filters
+from data_access.frames import frame_from
 from data_access.queries_uptake import latest_snapshot
 from data_access.schema import DutyStation, Headcount, ProgrammeParticipation
 
@@ -70,7 +71,7 @@ def programme_outcomes(
     keeps the cohorts whose name starts with that year, and ``overall`` adds all programmes up.
     With ``participation`` (the same data version, in memory) no SQL is asked; the result is the same.
     """
-    return pd.DataFrame(
+    return frame_from(
         programme_outcome_columns(
             conn, filters, by_cohort=by_cohort, overall=overall, cohort_year=cohort_year, participation=participation
         )
@@ -262,12 +263,16 @@ def workforce_baseline(conn: Connection, filters: Filters, reference: Reference 
         as_of, counts = reference.workforce(filters)
     else:
         as_of, counts = _workforce(conn, filters)
-    frame = pd.DataFrame([{"as_of_date": as_of.isoformat() if as_of else None, **counts}])
-    whole = frame["headcount"].where(frame["headcount"] > 0)
-    frame["female_share"] = frame["female_staff"] / whole
-    frame["field_share"] = frame["field_staff"] / whole
-    frame["locally_recruited_share"] = frame["locally_recruited_staff"] / whole
-    return frame
+    whole = counts["headcount"]
+    columns: dict[str, list[Any]] = {"as_of_date": [as_of.isoformat() if as_of else None]}
+    columns |= {name: [count] for name, count in counts.items()}
+    for share, part in (
+        ("female", "female_staff"),
+        ("field", "field_staff"),
+        ("locally_recruited", "locally_recruited_staff"),
+    ):
+        columns[f"{share}_share"] = [counts[part] / whole if whole > 0 else np.nan]
+    return frame_from(columns)
 
 
 def _workforce(conn: Connection, filters: Filters) -> tuple[dt.date | None, dict[str, int]]:

@@ -169,7 +169,7 @@ def uptake_total(
     conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
 ) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    return pd.DataFrame(uptake_total_columns(conn, filters, index, reference))
+    return frame_from(uptake_total_columns(conn, filters, index, reference))
 
 
 def uptake_total_columns(

@@ -14,6 +14,7 @@ from data_access.activity_index import ActivityIndex
 from data_access.cache import DataVersions, MemoryStore, read_once
 from data_access.contract import ALL_SCOPE
 from data_access.filters import Filters
+from data_access.frames import first_row, frame_from
 from data_access.queries_programmes import participation_of, programme_outcome_columns
 from data_access.queries_uptake import uptake_total_columns
 from data_access.reference import Reference
@@ -70,7 +71,7 @@ def kpi_actuals(
         participation=participation_of(reference),
     )
     del columns["cohorts"]
-    return pd.DataFrame(columns)
+    return frame_from(columns)
 
 
 def status_of(actual: float | None, target: float) -> str:
@@ -104,14 +105,14 @@ def kpi_status_records(
     """
     if actuals.empty:
         return []
-    year = int(actuals["year"].iloc[0])
+    row = first_row(actuals)
+    year = int(row["year"])
     scopes = (ALL_SCOPE, filters.entity) if filters.entity else (ALL_SCOPE,)
     if versions is None:
         rows = _targets(engine, year, scopes)
     else:
         key = "|".join([versions.of(TARGET_READS), str(year), *scopes])
         rows = read_once(_targets_held(engine), key, engine, versions, lambda: _targets(engine, year, scopes))
-    row = actuals.iloc[0].to_dict()
     records = []
     for kpi, scope, year, target in rows:
         actual = row[MEASURED[kpi]]

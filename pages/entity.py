@@ -13,6 +13,7 @@ from components.figure_card import empty_state
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
 from components.theme import count_text
+from data_access.frames import first_row
 from data_access.targets import kpi_status_records
 from data_access.views import entity_profile
 from pages._context import PageContext
@@ -48,7 +49,7 @@ def content(page: PageContext, code: str | None) -> html.Div:
                 dcc.Link("See all entities on the uptake page", href="/uptake"),
             ]
         )
-    total = page.view("uptake_total").iloc[0]
+    total = first_row(page.view("uptake_total"))
     targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"), page.versions)
     needs = page.view("needs_by_need").head(TOP_NEEDS)
     programmes = page.view("programme_summary")
@@ -59,7 +60,7 @@ def content(page: PageContext, code: str | None) -> html.Div:
         kpi_card("Completers", count_text(total["completers"], page.min_cell), "completed a course in the period"),
         kpi_card(
             "Programme graduates",
-            count_text(page.view("programme_total")["graduates"].iloc[0], page.min_cell),
+            count_text(first_row(page.view("programme_total"))["graduates"], page.min_cell),
             "all leadership programmes, all cohorts",
         ),
     ]

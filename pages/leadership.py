@@ -9,6 +9,7 @@ from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
+from data_access.frames import first_row
 from pages._context import PageContext
 
 dash.register_page(
@@ -27,7 +28,7 @@ SHARES_NOTE = (
 
 
 def share_figure(page: PageContext, summary: pd.DataFrame, baseline: pd.DataFrame) -> object:
-    base = baseline.iloc[0] if not baseline.empty else {}
+    base = first_row(baseline) if not baseline.empty else {}
     panels = {
         "female_share": ("Women", "workforce", base.get("female_share")),
         "field_share": ("Outside headquarters", "workforce", base.get("field_share")),

@@ -10,6 +10,7 @@ from components import charts
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
 from components.theme import count_text
+from data_access.frames import first_row
 from data_access.kpis import staff_figures
 from data_access.targets import kpi_status_records
 from pages._context import PageContext
@@ -22,7 +23,7 @@ TOP_NEEDS = 8
 
 
 def headline_cards(page: PageContext) -> list[dbc.Card]:
-    total = page.view("uptake_total").iloc[0]
+    total = first_row(page.view("uptake_total"))
     staff = staff_figures(page.engine, page.filters, page.reference())
     return [
         kpi_card("Staff (headcount)", count_text(total["headcount"], page.min_cell), f"as of {staff['as_of_date']}"),
@@ -48,7 +49,7 @@ def content(page: PageContext) -> html.Div:
     programmes = page.view("programme_summary")
     months = page.view("uptake_by_month")
     targets = target_cards(page)
-    year = int(page.view("kpi_actuals")["year"].iloc[0])
+    year = int(first_row(page.view("kpi_actuals"))["year"])
     return html.Div(
         [
             html.H1("Staff learning at a glance", className="h3"),

@@ -113,6 +113,23 @@ def test_each_page_renders_its_figures(demo, module, query, expected):
         assert fragment in text, fragment
 
 
+@pytest.mark.parametrize(
+    ("module", "query"),
+    [("overview", {}), ("uptake", {"gender": "female"}), ("needs", {}), ("leadership", {}), ("entity", {})],
+)
+def test_a_page_is_serialised_as_dashs_own_encoder_would(demo, module, query):
+    import importlib
+
+    import orjson
+
+    from pages._context import PageContext, as_json
+
+    page = importlib.import_module(f"pages.{module}")
+    context = PageContext.from_query(query, **({"entity": "OCHA"} if module == "entity" else {}))
+    tree = page.content(context, "OCHA") if module == "entity" else page.content(context)
+    assert orjson.loads(as_json(tree)) == json.loads(rendered(tree))
+
+
 def test_the_index_page_stays_small(demo):
     _, server, _ = demo
     client = signed_in(server, "viewer")

@@ -20,6 +20,10 @@ COLUMNS = {
     "flag": np.array([True, False, True]),
     "nothing": np.array([None, None, None], dtype=object),
     "mixed": np.array([1, "a", None], dtype=object),
+    "listed_count": [3, 0, 12],
+    "listed_rate": [0.5, np.nan, 1],
+    "listed_text": ["OCHA", "DPPA", "OHR"],
+    "listed_flag": [True, False, False],
 }
 
 
@@ -37,10 +41,19 @@ def test_every_kind_of_column_comes_out_as_the_constructor_makes_it(index):
         {"empty": np.array([], dtype=object), "count": np.array([], dtype=np.int64)},
         {"count": np.array([1, 2]), "share": pd.NA},  # a scalar spread over the rows
         {"listed": [1, 2], "count": np.array([1, 2])},
+        # lists numpy reads otherwise than pandas: a gap in text, a gap in numbers, booleans among numbers
+        {"text_with_gap": ["Geneva", np.nan]},
+        {"text_with_none": ["Goma", None]},
+        {"count_with_gap": [1, None]},
+        {"flag_among_numbers": [True, 2]},
+        {"flag_among_rates": [1.5, False]},
+        {"empty": [], "count": np.array([], dtype=np.int64)},
+        {"big": [2**70, 1]},
+        {"missing": [pd.NA, 1]},
         {"day": np.array(["2024-01-01"], dtype="datetime64[D]")},
     ],
 )
-def test_what_it_does_not_build_itself_goes_to_the_constructor(columns):
+def test_anything_else_comes_out_as_the_constructor_makes_it(columns):
     pd.testing.assert_frame_equal(frame_from(columns), pd.DataFrame(columns), check_column_type=True)
 
 
