@@ -343,17 +343,19 @@ def _decoded(store: Store) -> DecodedTables:
     return DecodedTables(store)
 
 
-def _through_cache(store: Store, key: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+def _through_cache(store: Store, key: str, compute: Callable[[], pd.DataFrame], *, copy: bool = True) -> pd.DataFrame:
+    """The table at ``key``, computed and kept when not held; ``copy=False`` for a caller that only reads
+    it (``run_view`` with a raw query result: it builds the table it returns anew)."""
     tables = _decoded(store)
     try:
-        hit = tables.get(key)
+        hit = tables.get(key, copy=copy)
     except Exception:  # a cache that is down only makes pages slower, never wrong
         hit = None
     if hit is not None:
         return hit
     frame = compute()
     with contextlib.suppress(Exception):
-        tables.set(key, frame)
+        tables.set(key, frame, copy=copy)
     return frame
 
 
@@ -381,6 +383,7 @@ def cached_view(
                 reference_of(engine, versions.of(REFERENCE_READS)),
                 lna_of(engine, versions.of(LNA_READS)) if VIEWS[view_name].lna else None,
             ),
+            copy=False,
         )
         return frame, _decoded(store).kept(key)
 
