@@ -10,6 +10,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
+from components.fast_build import build
 from data_access.filters import Filters
 
 FILTER = "filter"
@@ -56,7 +57,8 @@ def filter_bar(
     columns = []
     for name in names:
         choices = options["months"] if name.endswith("_month") else options.get(name, [])
-        control = dcc.Dropdown(
+        control = build(
+            dcc.Dropdown,
             id={"type": FILTER, "name": name},
             options=[{"value": value, "label": label} for value, label in choices],
             value=_control_value(filters, name),
@@ -65,8 +67,9 @@ def filter_bar(
             searchable=True,
         )
         columns.append(
-            dbc.Col(
-                [html.Label(labels[name], htmlFor=f"filter-{name}", className="form-label small mb-0"), control],
+            build(
+                dbc.Col,
+                [build(html.Label, labels[name], htmlFor=f"filter-{name}", className="form-label small mb-0"), control],
                 xs=6,
                 md=4,
                 lg=True,

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components import charts
+from components.fast_build import build
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
 from components.theme import count_text
@@ -56,12 +57,12 @@ def content(page: PageContext) -> html.Div:
             html.P(page.describe(), className="text-muted"),
             filter_bar(page.filters, page.options, clear_href="/"),
             dbc.Row(
-                [dbc.Col(card, xs=6, md=4, xl=True, className="mb-3") for card in headline_cards(page)],
+                [build(dbc.Col, card, xs=6, md=4, xl=True, className="mb-3") for card in headline_cards(page)],
                 id=OVERVIEW_CARDS,
             ),
             html.H2(f"Key performance indicators against targets, {year}", className="h5 mt-2"),
             dbc.Row(
-                [dbc.Col(card, xs=12, sm=6, lg=3, className="mb-3") for card in targets]
+                [build(dbc.Col, card, xs=12, sm=6, lg=3, className="mb-3") for card in targets]
                 or [dbc.Col(html.P("No KPI targets uploaded for this year.", className="text-muted"))],
                 id=OVERVIEW_TARGETS,
             ),
