@@ -56,6 +56,13 @@ def first_row(frame: pd.DataFrame) -> dict[str, Any]:
     return {column: column_values(frame, column)[0] for column in frame.columns}
 
 
+@functools.cache
+def text_dtype() -> pd.api.extensions.ExtensionDtype:
+    """The dtype pandas infers for text (``"str"``), resolved once: naming it costs ``pd.array`` more
+    than converting a few values (about 25 µs against 9)."""
+    return pd.api.types.pandas_dtype("str")
+
+
 @functools.lru_cache(maxsize=512)
 def _labels(names: tuple[str, ...]) -> pd.Index:
     # An Index cannot be changed in place, so every table with these columns can share one.
@@ -74,7 +81,7 @@ def _settled(values: Any) -> np.ndarray | ExtensionArray | None:
     if values.dtype.kind == "U" or (
         values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string"
     ):
-        return pd.array(values, dtype="str")
+        return pd.array(values, dtype=text_dtype())
     return values
 
 

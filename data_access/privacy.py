@@ -71,18 +71,19 @@ def differenced(
     min_cell: int,
     mine: np.ndarray | None = None,
     theirs: np.ndarray | None = None,
+    rows: dict[Any, int] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``.
 
-    ``mine`` and ``theirs`` are ``count_matrix(child, columns)`` and ``count_matrix(parent, columns)``
-    when the caller has them already.
+    ``mine`` and ``theirs`` are ``count_matrix(child, columns)`` and ``count_matrix(parent, columns)``,
+    and ``rows`` is ``row_lookup(parent, keys)``, when the caller has them already.
     """
     if parent.empty:
         return {column: np.zeros(len(child), dtype=bool) for column in columns}
     mine = count_matrix(child, columns) if mine is None else mine
     theirs = count_matrix(parent, columns) if theirs is None else theirs
     if keys:
-        where = _rows_of(child, parent, keys)
+        where = _rows_of(child, row_lookup(parent, keys) if rows is None else rows, keys)
         theirs = np.where((where >= 0)[:, np.newaxis], theirs[where], np.nan)
     else:
         theirs = np.broadcast_to(theirs[:1], mine.shape)
@@ -91,22 +92,28 @@ def differenced(
     return {column: hidden[:, position] for position, column in enumerate(columns)}
 
 
-def _rows_of(child: pd.DataFrame, parent: pd.DataFrame, keys: list[str]) -> np.ndarray:
-    """For each child row, the position of the parent row with the same keys (-1: none; the first if several)."""
-    # Each key column of both tables coded together, the codes combined into one number per row.
-    combined = np.zeros(len(parent) + len(child), dtype=np.int64)
+def row_lookup(frame: pd.DataFrame, keys: list[str]) -> dict[Any, int]:
+    """The position of each row by its keys (a value, or a tuple of them; the first row if several)."""
+    found: dict[Any, int] = {}
+    for position, key in enumerate(_keys(frame, keys)):
+        found.setdefault(key, position)
+    return found
+
+
+def _rows_of(child: pd.DataFrame, parent_rows: dict[Any, int], keys: list[str]) -> np.ndarray:
+    """For each child row, the position of the parent row with the same keys (-1: none)."""
+    return np.fromiter((parent_rows.get(key, -1) for key in _keys(child, keys)), np.int64, len(child))
+
+
+def _keys(frame: pd.DataFrame, keys: list[str]) -> list[Any]:
+    """Each row's keys as plain values (a tuple of them for several), every kind of missing value as None,
+    so that missing keys match one another."""
+    columns = []
     for key in keys:
-        values = np.concatenate(
-            [np.asarray(column_values(parent, key), dtype=object), np.asarray(column_values(child, key), dtype=object)]
-        )
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
-        combined = pd.factorize(combined * len(uniques) + codes)[0]
-    theirs, mine = combined[: len(parent)], combined[len(parent) :]
-    known, first = np.unique(theirs, return_index=True)
-    if not len(known):
-        return np.full(len(child), -1)
-    at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
-    return np.where(known[at] == mine, first[at], -1)
+        values = np.asarray(column_values(frame, key), dtype=object)
+        missing = pd.isna(values)
+        columns.append((np.where(missing, None, values) if missing.any() else values).tolist())
+    return columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
 
 
 def count_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:

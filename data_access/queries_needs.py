@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, func, select
 from data_access.activity_index import ActivityIndex
 from data_access.contract import LEARNING_NEEDS, OTHER_AREA
 from data_access.filters import Filters, apply_people_filters, in_period
-from data_access.frames import frame_from
+from data_access.frames import frame_from, text_dtype
 from data_access.lna_rows import LnaRows
 from data_access.schema import Entity, LearningActivity, LearningNeed
 
@@ -81,7 +81,7 @@ def _table(columns: dict[str, list[Any]]) -> pd.DataFrame:
         return pd.DataFrame({name: np.array([], dtype=object) for name in columns})
     return frame_from(
         {
-            name: np.array(values, dtype=kinds[name]) if name in kinds else pd.array(values, dtype="str")
+            name: np.array(values, dtype=kinds[name]) if name in kinds else pd.array(values, dtype=text_dtype())
             for name, values in columns.items()
         }
     )

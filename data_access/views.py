@@ -26,7 +26,7 @@ from data_access.cache import DataVersions, DecodedTables, MemoryStore, Store, c
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.lna_rows import LNA_READS, LnaRows, lna_of
-from data_access.privacy import count_matrix, differenced, suppress
+from data_access.privacy import count_matrix, differenced, row_lookup, suppress
 from data_access.reference import REFERENCE_READS, Reference, reference_of
 from data_access.schema import (
     DutyStation,
@@ -54,7 +54,7 @@ PROGRAMME_RATES = {
 
 
 #: A view's query result before suppression, and what is worked out from it while it is kept (its counts
-#: as a matrix: a parent slice is compared with every child slice that differencing asks about).
+#: as a matrix and its rows by key: a parent slice is compared with every child slice that differencing asks about).
 Raw = tuple[pd.DataFrame, dict[str, Any]]
 
 
@@ -286,7 +286,7 @@ def run_view(
     suppressed count are ``pd.NA``. ``raw`` runs a view's query before suppression (by default
     straight on ``engine``; ``cached_view`` passes one that goes through the cache, so the
     parent slices that differencing needs are shared between views and visits, and so are
-    their counts as a matrix).
+    their counts as a matrix and their rows by key).
 
     >>> run_view(engine, "uptake_by_platform", Filters(), 5).set_index("platform").loc["Coursera", "completers"]
     1300
@@ -305,7 +305,11 @@ def run_view(
         theirs = kept.get("counts")
         if theirs is None:
             theirs = kept["counts"] = count_matrix(parent, counts)
-        for column, found in differenced(frame, parent, counts, list(view.keys), min_cell, values, theirs).items():
+        rows = kept.get("rows")
+        if rows is None and view.keys:
+            rows = kept["rows"] = row_lookup(parent, list(view.keys))
+        hidden = differenced(frame, parent, counts, list(view.keys), min_cell, values, theirs, rows)
+        for column, found in hidden.items():
             extra[column] = extra.get(column, found) | found
     groups = None if view.groups is None else list(view.groups)
     return suppress(
