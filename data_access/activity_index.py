@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.extensions import ExtensionArray
 
 from data_access.filters import PEOPLE_COLUMNS, Filters
-from data_access.frames import frame_from
+from data_access.frames import frame_from, text_dtype
 
 TOTAL_KEYS = [*PEOPLE_COLUMNS.values(), "platform", "need"]
 COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
@@ -145,7 +146,7 @@ class ActivityIndex:
     def prepare(self) -> None:
         """Work out now the lookups that the questions below otherwise work out on their first use
         (a few hundred ms at millions of rows, which the first visit of a period would wait for)."""
-        for lookup in ("_total_rows", "_completions_cube", "_mover_bits", "_moving"):
+        for lookup in ("_total_rows", "_completions_cube", "_mover_bits", "_moving", "_month_text", "_platform_text"):
             getattr(self, lookup)
 
     def latest_enrolment(self) -> dt.date:
@@ -225,8 +226,7 @@ class ActivityIndex:
         order = np.argsort(names.astype(str), kind="stable")
         columns = {name: grid[:, order] for name, grid in grids.items()}
         month, platform = np.nonzero(np.logical_or.reduce([grid != 0 for grid in columns.values()]))
-        labels = {"month": np.array([_month_label(self.first_month + lo + m) for m in month.tolist()], dtype=object)}
-        labels["platform"] = names[order[platform]]
+        labels = {"month": self._month_text.take(lo + month), "platform": self._platform_text.take(order[platform])}
         return _frame(labels | {name: grid[month, platform] for name, grid in columns.items()})
 
     def _completions_grid(self, filters: Filters, lo: int, hi: int) -> np.ndarray:
@@ -246,6 +246,15 @@ class ActivityIndex:
             if len(rows):
                 grid[:, platform] = cube[start:stop][rows, lo : hi + 1].sum(axis=0, dtype=np.int64)
         return grid
+
+    @functools.cached_property
+    def _month_text(self) -> ExtensionArray:
+        """Each month's label (``2024-09``), as the text the tables hold."""
+        return pd.array([_month_label(self.first_month + m) for m in range(self.months)], dtype=text_dtype())
+
+    @functools.cached_property
+    def _platform_text(self) -> ExtensionArray:
+        return pd.array(self.labels["platform"], dtype=text_dtype())
 
     @functools.cached_property
     def _completions_cube(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
