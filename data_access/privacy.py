@@ -149,7 +149,6 @@ def suppress(
     []: all rows are siblings); ``extra`` adds masks found by differencing; ``count_values`` is
     ``count_matrix(frame, counts)`` when the caller has it already.
     """
-    hidden: dict[str, np.ndarray] = {}
     codes: np.ndarray | None = None
     counts, rates = list(counts), dict(rates)
     # Columns taken one by one are costly in pandas: only those kept as they are.
@@ -160,27 +159,28 @@ def suppress(
     if count_values is None:
         count_values = count_matrix(frame, counts)
     rate_values = count_matrix(frame, list(rates))
+    # Worked out for all the columns at once, then handed out column by column (Fortran order keeps
+    # each column's values together, so each array below is a view).
+    masks = np.asfortranarray((count_values > 0) & (count_values < min_cell))
     for position, column in enumerate(counts):
-        values = count_values[:, position]
-        mask = (values > 0) & (values < min_cell)
         if extra and column in extra:
-            mask |= np.asarray(extra[column], dtype=bool)
-        if groups is not None and len(frame) > 1 and mask.any():
+            masks[:, position] |= np.asarray(extra[column], dtype=bool)
+        if groups is not None and len(frame) > 1 and masks[:, position].any():
             if codes is None:
                 codes = _group_codes(frame, groups)
-            mask = _complementary(codes, values, mask)
-        hidden[column] = mask
-        missing = np.isnan(values)
-        whole = np.round(np.where(missing, 0.0, values)).astype(np.int64)
-        columns[column] = pd.arrays.IntegerArray(whole, mask | missing)
+            masks[:, position] = _complementary(codes, count_values[:, position], masks[:, position])
+    missing = np.isnan(count_values)
+    whole = np.round(np.where(missing, 0.0, count_values)).astype(np.int64, order="F")
+    absent = np.asfortranarray(masks | missing)
+    for position, column in enumerate(counts):
+        columns[column] = pd.arrays.IntegerArray(whole[:, position], absent[:, position])
+    where = {column: position for position, column in enumerate(counts)}
+    rate_missing = np.isnan(rate_values)
+    rate_numbers = np.where(rate_missing, 0.0, rate_values).astype(float, order="F")
     for position, (rate, basis) in enumerate(rates.items()):
-        withheld = np.zeros(len(frame), dtype=bool)
-        for column in basis:
-            if column in hidden:
-                withheld |= hidden[column]
-        values = rate_values[:, position]
-        missing = np.isnan(values)
-        columns[rate] = pd.arrays.FloatingArray(np.where(missing, 0.0, values), withheld | missing)
+        built_on = [where[column] for column in basis if column in where]
+        withheld = masks[:, built_on].any(axis=1) if built_on else np.zeros(len(frame), dtype=bool)
+        columns[rate] = pd.arrays.FloatingArray(rate_numbers[:, position], withheld | rate_missing[:, position])
     # One new table, rather than a copy changed column by column.
     return frame_from(columns, index=frame.index)
 
