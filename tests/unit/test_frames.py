@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access.frames import frame_from
+from data_access.frames import first_row, frame_from
 
 COLUMNS = {
     "text": np.array(["DMSPC", "OHR", "MONUSCO"], dtype=object),
@@ -62,3 +62,12 @@ def test_tables_with_the_same_columns_share_labels_but_not_values():
     assert first.columns is second.columns
     second.loc[0, "a"] = 5
     assert first.loc[0, "a"] == 1
+
+
+def test_the_first_row_reads_as_iloc_does():
+    frame = frame_from(COLUMNS)
+    row = first_row(frame)
+    assert list(row) == list(frame.columns) and len(row) == len(frame.columns)
+    for column, value in frame.iloc[0].items():
+        assert row[column] is value or row[column] == value or (pd.isna(row[column]) and pd.isna(value)), column
+    assert row.get("no such column") is None
