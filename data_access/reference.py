@@ -30,6 +30,10 @@ REFERENCE_READS = ("headcount", "entities", "duty_stations", "programme_particip
 PEOPLE = tuple(PEOPLE_COLUMNS)
 
 
+#: Latest snapshots (and their rows) kept per people filter and period end.
+SNAPSHOTS_KEPT = 64
+
+
 @dataclass(frozen=True)
 class Reference:
     """One data version's headcount rows (as arrays), entity names and duty stations."""
@@ -84,16 +88,38 @@ class Reference:
 
     def latest_snapshot(self, filters: Filters) -> dt.date | None:
         """The latest headcount date on or before the period end (of the filtered people), or None."""
-        dates = self.as_of[self._people(filters)]
-        if filters.date_to:
-            dates = dates[dates <= np.datetime64(filters.date_to, "D")]
-        return None if not len(dates) else dates.max().astype(dt.date)
+        return self._latest(filters)[0]
 
     def _snapshot(self, filters: Filters, as_of: dt.date | None) -> np.ndarray:
         """The rows of the filtered people in the snapshot of ``as_of`` (none when there is none)."""
+        latest, rows = self._latest(filters)
         if as_of is None:
             return np.zeros(len(self.headcount), dtype=bool)
+        if as_of == latest:
+            return rows
         return self._people(filters) & (self.as_of == np.datetime64(as_of, "D"))
+
+    def _latest(self, filters: Filters) -> tuple[dt.date | None, np.ndarray]:
+        """``latest_snapshot`` and the filtered people's rows in it, kept for the next questions about the
+        same people and period end (every figure of a page asks, and they are read-only)."""
+        key = (*(getattr(filters, name) for name in PEOPLE), filters.date_to)
+        found = self._snapshots.get(key)
+        if found is None:
+            people = self._people(filters)
+            dates = self.as_of[people]
+            if filters.date_to:
+                dates = dates[dates <= np.datetime64(filters.date_to, "D")]
+            latest = None if not len(dates) else dates.max().astype(dt.date)
+            rows = people & (self.as_of == np.datetime64(latest, "D")) if latest else np.zeros_like(people)
+            rows.flags.writeable = False
+            if len(self._snapshots) >= SNAPSHOTS_KEPT:
+                self._snapshots.clear()
+            found = self._snapshots[key] = (latest, rows)
+        return found
+
+    @functools.cached_property
+    def _snapshots(self) -> dict[tuple[Any, ...], tuple[dt.date | None, np.ndarray]]:
+        return {}
 
     def with_places(self, columns: dict[str, np.ndarray]) -> pd.DataFrame:
         """``columns`` (a ``duty_station`` column first) as a table with each station's name, headquarters
