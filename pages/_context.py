@@ -26,6 +26,7 @@ from sqlalchemy import Engine
 
 import settings
 from auth import current_user, require, scoped
+from components.fast_build import component_json
 from components.figure_card import TABLE_BODY, TABLE_TABS, figure_card
 from components.filters import PAGES_LOCATION
 from components.tables import data_table
@@ -189,7 +190,7 @@ _JSON_OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Component):
-        return _component_json(value)
+        return component_json(value)
     if hasattr(value, "to_plotly_json"):
         return value.to_plotly_json()
     if value is pd.NA or value is pd.NaT:
@@ -197,22 +198,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (np.ndarray, pd.Series, pd.Index)):
         return value.tolist()  # orjson comes back here for any NA inside
     raise TypeError(type(value).__name__)
-
-
-def _component_json(component: Component) -> dict[str, Any]:
-    """``component.to_plotly_json()``, the same dict (its props in the order they were set): Dash's own
-    asks ``hasattr`` of every prop the class declares (20-40) where a component sets a handful."""
-    kind = type(component)
-    known = _declared.get(kind)
-    if known is None:
-        known = _declared[kind] = (frozenset(component._prop_names), tuple(component._valid_wildcard_attributes))
-    names, wildcards = known
-    props = {name: value for name, value in vars(component).items() if name in names or name.startswith(wildcards)}
-    return {"props": props, "type": component._type, "namespace": component._namespace}
-
-
-#: Per component class: the props it declares and its wildcard prefixes (``data-``, ``aria-``).
-_declared: dict[type, tuple[frozenset[str], tuple[str, ...]]] = {}
 
 
 #: Set in ``flask.g`` while pages are rendered ahead of a click (``pages/_prefetch.py``).

@@ -11,7 +11,8 @@ import pandas as pd
 from dash import dcc, html
 from plotly.io.json import to_json_plotly
 
-from pages._context import _component_json, as_json
+from components.fast_build import component_json
+from pages._context import as_json
 
 TREE = html.Div(
     [
@@ -40,7 +41,7 @@ def _components(node):  # type: ignore[no-untyped-def]
 
 def test_each_component_gives_the_dict_dash_gives():
     for component in _components(TREE):
-        assert _component_json(component) == component.to_plotly_json(), type(component).__name__
+        assert component_json(component) == component.to_plotly_json(), type(component).__name__
 
 
 def test_a_tree_serialises_as_plotlys_encoder_does():
