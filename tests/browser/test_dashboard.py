@@ -128,6 +128,11 @@ def test_clicking_an_entity_bar_opens_its_profile(dashboard):
         "document.querySelector(arguments[0]).on('plotly_click', e => { window.clicked = e.points[0].customdata })"
     )
     dashboard.driver.execute_script(remember, f"{graph} .js-plotly-plot")
+    # The entity codes the bars carry, read before the click: the click rewrites the address in the
+    # browser, so the profile can replace this chart before another WebDriver round trip.
+    drawn = dashboard.driver.execute_script(
+        "return document.querySelector(arguments[0]).data.flatMap(t => t.customdata || [])", f"{graph} .js-plotly-plot"
+    )
     # Plotly hit-tests clicks on its drag layer, which lies over the bars: click where the bar is, as a mouse does.
     # A click that met no bar (the page moved under the mouse) is made again, as a person would.
     for _ in range(3):
@@ -139,9 +144,6 @@ def test_clicking_an_entity_bar_opens_its_profile(dashboard):
         top_bar = settled_element(dashboard, f"{graph} .bars path")
     # Aimed at the top bar; in CI the page can still shift as the mouse moves and the click has landed
     # on the second or fourth bar. What is tested is that the bar plotly hit opens its own profile.
-    drawn = dashboard.driver.execute_script(
-        "return document.querySelector(arguments[0]).data.flatMap(t => t.customdata || [])", f"{graph} .js-plotly-plot"
-    )
     assert clicked in drawn, (clicked, drawn)
     dashboard.wait_for_contains_text("h1", f"({clicked})", timeout=20)
     assert f"/entity/{clicked}" in dashboard.driver.current_url
