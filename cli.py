@@ -15,10 +15,10 @@ import settings
 from data_access.batches import RollbackError, list_batches, rollback_batch
 from data_access.contract import KINDS
 from data_access.demo_load import database_is_empty, load_demo
-from data_access.filters import Filters
-from data_access.ingest import ingest
-from data_access.kpis import headline_kpis
+from data_access.ingest.load import ingest
 from data_access.migrate import upgrade
+from data_access.reads.filters import Filters
+from data_access.reads.kpis import headline_kpis
 from data_access.store import default_engine
 from data_access.users import ROLES, UserError, audit, audit_upload, create_user, has_users
 
@@ -199,7 +199,7 @@ def kpis_command(
 @click.option("--poll", "poll_seconds", default=1.0, show_default=True, help="Seconds between looks for work.")
 def run_jobs_command(once: bool, poll_seconds: float) -> None:
     """Run queued upload previews and commits (with UPLOAD_WORKERS=queue); any number may run."""
-    from uploads import run_jobs  # the web side's job runner: paths, progress files, auditing
+    from server.uploads import run_jobs  # the web side's job runner: paths, progress files, auditing
 
     ran = run_jobs(once=once, poll_seconds=poll_seconds)
     click.echo(f"ran {ran} upload step(s)")

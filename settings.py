@@ -103,14 +103,6 @@ SETTINGS: tuple[Setting, ...] = (
         "process; `redis://127.0.0.1:6379/0` shares one cache between all workers.",
     ),
     Setting(
-        "PREFETCH_PROFILES",
-        "on",
-        "`on`: when someone opens an entity profile, a background thread of that worker renders the "
-        "profile's one-click refinements (each platform, gender, staff category, year, quarter, the "
-        "duty stations it lists and the five with the most staff) before the click. `off`: each is "
-        "rendered when first asked for.",
-    ),
-    Setting(
         "UPLOAD_WORKERS",
         "thread",
         "Who runs upload previews and commits: `thread` (a thread of the web process that received the "

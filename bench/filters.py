@@ -109,7 +109,7 @@ def latest_staff(engine: object) -> pd.DataFrame:
 
 def build(folder: Path, rows: int) -> None:
     from app import server
-    from data_access.ingest import ingest
+    from data_access.ingest.load import ingest
     from data_access.store import default_engine
 
     assert server.test_cli_runner().invoke(args=["load-demo"]).exit_code == 0
@@ -209,16 +209,17 @@ def main() -> None:
     if not args.db:
         build(folder, args.rows)
 
+    from pages._prefetch import wait_for_prefetch
+
     import settings
     from app import server
-    from data_access import views
-    from data_access.activity_shelf import INDEX_READS
-    from data_access.cache import data_versions, freeze_kept
+    from data_access.reads import views
+    from data_access.reads.activity_shelf import INDEX_READS
+    from data_access.reads.cache import data_versions, freeze_kept
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user
     from pages import _context as page_context
-    from pages._prefetch import wait_for_prefetch
-    from uploads import warm_cache
+    from server.uploads import warm_cache
 
     engine = default_engine()
     min_cell = settings.get_int("MIN_CELL_SIZE")

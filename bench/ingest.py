@@ -87,7 +87,7 @@ def write_activity(path: Path, rows: int, seed: int = 7) -> None:
 
 def child_ingest(database: Path, entities: Path, stations: Path, activity: Path) -> None:
     from data_access.engine import get_engine, wait_for_checkpoints
-    from data_access.ingest import ingest
+    from data_access.ingest.load import ingest
     from data_access.migrate import upgrade
 
     engine = get_engine(f"sqlite:///{database}")

@@ -64,7 +64,7 @@ def main() -> None:
     from sqlalchemy import select
 
     from app import server
-    from data_access.ingest import ingest
+    from data_access.ingest.load import ingest
     from data_access.schema import DutyStation, Entity
     from data_access.store import default_engine
     from data_access.users import create_user
@@ -81,8 +81,8 @@ def main() -> None:
     print(f"added {result.rows_read:,} activity rows ({result.status}) in {time.perf_counter() - started:.1f} s")
     if args.warm:
         import settings
+        from data_access.reads.views import warm_views
         from data_access.store import default_cache
-        from data_access.views import warm_views
 
         started = time.perf_counter()
         warm_views(engine, default_cache(settings.get("CACHE_URL")), settings.get_int("MIN_CELL_SIZE"))

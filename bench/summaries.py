@@ -35,11 +35,11 @@ def main() -> None:
                        "PSEUDONYM_KEY": "bench"})  # fmt: skip
     from sqlalchemy import func, select
 
-    from data_access.activity_build import build_index
-    from data_access.activity_shelf import INDEX_READS, IndexShelf
-    from data_access.cache import data_versions
-    from data_access.filters import Filters
-    from data_access.ingest import ingest
+    from data_access.ingest.load import ingest
+    from data_access.reads.activity_build import build_index
+    from data_access.reads.activity_shelf import INDEX_READS, IndexShelf
+    from data_access.reads.cache import data_versions
+    from data_access.reads.filters import Filters
     from data_access.schema import LearningActivity
     from data_access.store import default_engine
 

@@ -20,18 +20,17 @@ from components.theme import (
     counts_text,
     figure,
     fixed_margins,
-    numbers_of,
+    numbers,
     panels,
     rate_text,
     rates_text,
-    values_of,
     vertical_line,
 )
 
 
 def _empty(frame: pd.DataFrame, *columns: str) -> bool:
     """Nothing to draw: no rows, or every value hidden or zero."""
-    return frame.empty or all(not np.nan_to_num(numbers_of(frame, c)).any() for c in columns)
+    return frame.empty or all(not np.nan_to_num(numbers(frame[c])).any() for c in columns)
 
 
 def _positions(values: list[Any], *, sort: bool = False) -> list[tuple[Any, list[int]]]:
@@ -64,9 +63,9 @@ def count_bars(
     """Horizontal bars of counts per category, one colour per series, "<N" where suppressed."""
     if _empty(frame, *series):
         return None
-    codes = values_of(frame, category)[::-1]  # the first row at the top
+    codes = frame[category].tolist()[::-1]  # the first row at the top
     names = list(labels[::-1]) if labels is not None else [str(code) for code in codes]
-    values = {column: numbers_of(frame, column)[::-1] for column in series}
+    values = {column: numbers(frame[column])[::-1] for column in series}
     traces = [
         {
             "type": "bar",
@@ -131,13 +130,13 @@ def rate_bars(
     """Horizontal bars of a rate per category, labelled with the rate and the count behind it."""
     if _empty(frame, rate):
         return None
-    codes = values_of(frame, category)[::-1]  # the first row at the top
+    codes = frame[category].tolist()[::-1]  # the first row at the top
     names = list(labels[::-1]) if labels is not None else [str(code) for code in codes]
-    rates = numbers_of(frame, rate)[::-1]
+    rates = numbers(frame[rate])[::-1]
     # The axis title names the count; the label stays short enough to fit beside the longest bar.
-    counts = counts_text(numbers_of(frame, count)[::-1], min_cell)
+    counts = counts_text(numbers(frame[count])[::-1], min_cell)
     text = [f"{r} · {c}" for r, c in zip(rates_text(rates), counts, strict=True)]
-    groups = [(None, list(range(len(codes))))] if colour_by is None else _positions(values_of(frame, colour_by)[::-1])
+    groups = [(None, list(range(len(codes))))] if colour_by is None else _positions(frame[colour_by].tolist()[::-1])
     traces = []
     for index, (group, members) in enumerate(groups):
         traces.append(
@@ -184,8 +183,8 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
     """One line per platform over months; suppressed months are gaps."""
     if _empty(frame, value):
         return None
-    months = [f"{month}-01" for month in values_of(frame, "month")]  # ISO date strings: plotly reads them as dates
-    values = numbers_of(frame, value)
+    months = [f"{month}-01" for month in frame["month"].tolist()]  # ISO date strings: plotly reads them as dates
+    values = numbers(frame[value])
     text = counts_text(values, min_cell)
     traces = [
         {
@@ -199,7 +198,7 @@ def monthly_lines(frame: pd.DataFrame, value: str, *, min_cell: int, label: str)
             "text": [text[i] for i in members],
             "hovertemplate": f"{platform}<br>%{{x|%b %Y}}: %{{text}} {label}<extra></extra>",
         }
-        for index, (platform, members) in enumerate(_positions(values_of(frame, "platform"), sort=True))
+        for index, (platform, members) in enumerate(_positions(frame["platform"].tolist(), sort=True))
     ]
     chart = figure(
         traces,
@@ -222,7 +221,7 @@ def heatmap(
     row_codes, row_values = pd.factorize(frame[rows], sort=True)
     column_codes, column_values = pd.factorize(frame[columns], sort=True)
     grid = np.full((len(row_values), len(column_values)), np.nan)
-    values = numbers_of(frame, value)
+    values = numbers(frame[value])
     # The first value of each cell wins: written last, in reverse order.
     cells = np.flatnonzero(~np.isnan(values) & (row_codes >= 0) & (column_codes >= 0))[::-1]
     grid[row_codes[cells], column_codes[cells]] = values[cells]
@@ -253,9 +252,9 @@ def diverging_gap(frame: pd.DataFrame, *, min_cell: int) -> Figure | None:
     """need_gap per need: positive (more need than uptake) in orange, negative in blue."""
     if _empty(frame, "need_gap"):
         return None
-    needs = values_of(frame, "learning_need")[::-1]  # the first row at the top
-    shares = [rates_text(numbers_of(frame, column)[::-1]) for column in ("need_share", "completion_share", "need_gap")]
-    gaps = numbers_of(frame, "need_gap")[::-1]
+    needs = frame["learning_need"].tolist()[::-1]  # the first row at the top
+    shares = [rates_text(numbers(frame[column])[::-1]) for column in ("need_share", "completion_share", "need_gap")]
+    gaps = numbers(frame["need_gap"])[::-1]
     text = [f"need {n} · completions {c} · gap {g}" for n, c, g in zip(*shares, strict=True)]
     trace = {
         "type": "bar",
@@ -282,8 +281,8 @@ def stacked_shares(frame: pd.DataFrame, category: str, stack: str, share: str, o
     """100% stacked horizontal bars: ``stack`` values within each ``category``."""
     if _empty(frame, share):
         return None
-    members = dict(_positions(values_of(frame, stack)))
-    categories, shares = values_of(frame, category), numbers_of(frame, share)
+    members = dict(_positions(frame[stack].tolist()))
+    categories, shares = frame[category].tolist(), numbers(frame[share])
     text = rates_text(shares, 0)
     traces = []
     for index, value in enumerate(order):
@@ -315,7 +314,7 @@ def grouped_shares(frame: pd.DataFrame, category: str, series: str, share: str, 
     """Shares per category, one bar per ``series`` value (e.g. LNA cycles side by side)."""
     if _empty(frame, share):
         return None
-    categories, shares, groups = values_of(frame, category), numbers_of(frame, share), values_of(frame, series)
+    categories, shares, groups = frame[category].tolist(), numbers(frame[share]), frame[series].tolist()
     traces = [
         {
             "type": "bar",
@@ -345,15 +344,15 @@ def duty_station_map(frame: pd.DataFrame, *, min_cell: int) -> Figure | None:
     """Duty stations as points sized by learners and coloured by reach (share of headcount)."""
     if frame.empty:
         return None
-    latitude, longitude = numbers_of(frame, "latitude"), numbers_of(frame, "longitude")
+    latitude, longitude = numbers(frame["latitude"]), numbers(frame["longitude"])
     located = np.flatnonzero(~np.isnan(latitude) & ~np.isnan(longitude))
-    learners, rates = numbers_of(frame, "learners")[located], numbers_of(frame, "reach_rate")[located]
+    learners, rates = numbers(frame["learners"])[located], numbers(frame["reach_rate"])[located]
     if not np.nan_to_num(learners).any():
         return None
     largest = max(1.0, float(np.nanmax(learners)))
     sizes = np.where(np.isnan(learners), 6.0, 6 + 30 * np.sqrt(np.nan_to_num(learners) / largest))
     rows = located.tolist()
-    names, codes = values_of(frame, "name"), values_of(frame, "duty_station")
+    names, codes = frame["name"].tolist(), frame["duty_station"].tolist()
     names = [names[row] for row in rows]
     texts = zip(names, counts_text(learners, min_cell), rates_text(rates), strict=True)
     trace = {
@@ -394,9 +393,9 @@ def small_multiples(frame: pd.DataFrame, category: str, measures: dict[str, tupl
         return None
     axes, names = panels(len(measures), [title for title, _ in measures.values()])
     traces = []
-    categories = values_of(frame, category)
+    categories = frame[category].tolist()
     for index, (column, (_title, fmt)) in enumerate(measures.items()):
-        values = numbers_of(frame, column)
+        values = numbers(frame[column])
         traces.append(
             {
                 "type": "bar",
@@ -428,7 +427,7 @@ def cohort_lines(frame: pd.DataFrame, value: str, *, label: str) -> Figure | Non
     """One line per programme across its cohorts (a cohort's name sorts in time order)."""
     if _empty(frame, value):
         return None
-    cohorts, values = values_of(frame, "cohort"), numbers_of(frame, value)
+    cohorts, values = frame["cohort"].tolist(), numbers(frame[value])
     traces = [
         {
             "type": "scatter",
@@ -440,7 +439,7 @@ def cohort_lines(frame: pd.DataFrame, value: str, *, label: str) -> Figure | Non
             "line": {"color": PALETTE[index % len(PALETTE)], "width": 2},
             "hovertemplate": f"{programme}<br>cohort %{{x}}: %{{y:.1%}}<extra></extra>",
         }
-        for index, (programme, part) in enumerate(_positions(values_of(frame, "programme"), sort=True))
+        for index, (programme, part) in enumerate(_positions(frame["programme"].tolist(), sort=True))
     ]
     return figure(
         traces,
@@ -464,10 +463,10 @@ def share_panels(
     axes, names = panels(len(measures), [title for title, _, _ in measures.values()])
     traces, shapes = [], []
     annotations = list(axes.pop("annotations"))
-    categories = values_of(frame, category)
+    categories = frame[category].tolist()
     for index, (prefix, (_title, base_label, base)) in enumerate(measures.items()):
         for offset, group in enumerate(("participants", "graduates")):
-            values = numbers_of(frame, f"{prefix}_{group}")
+            values = numbers(frame[f"{prefix}_{group}"])
             traces.append(
                 {
                     "type": "bar",

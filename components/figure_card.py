@@ -8,7 +8,6 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
 
-from components.fast_build import build
 from components.theme import GRAPH_CONFIG, Figure
 
 EMPTY_MESSAGE = "No data for this selection. Clear or widen the filters to see figures."
@@ -22,7 +21,7 @@ def export_href(view: str, fmt: str, query_string: str) -> str:
 
 
 def empty_state(message: str = EMPTY_MESSAGE) -> dbc.Alert:
-    return build(dbc.Alert, message, color="light", className="mb-0 empty-state")
+    return dbc.Alert(message, color="light", className="mb-0 empty-state")
 
 
 def figure_card(
@@ -47,33 +46,31 @@ def figure_card(
                 '(hidden to protect privacy). "View as table" shows what can be shown.'
             )
         else:
-            chart = build(dcc.Graph, id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
+            chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
         card = graph_id if isinstance(graph_id, str) else "-".join(str(v) for v in graph_id.values())
-        table = build(html.Div, "Loading the table…", id={"type": TABLE_BODY, "view": view, "card": card})
-        body = build(
-            dbc.Tabs,
+        table = html.Div("Loading the table…", id={"type": TABLE_BODY, "view": view, "card": card})
+        body = dbc.Tabs(
             [
-                build(dbc.Tab, chart, label="Chart", tab_id="chart"),
-                build(dbc.Tab, table, label="View as table", tab_id="table"),
+                dbc.Tab(chart, label="Chart", tab_id="chart"),
+                dbc.Tab(table, label="View as table", tab_id="table"),
             ],
             id={"type": TABLE_TABS, "view": view, "card": card},
             active_tab="chart",
         )
     footer = [
-        build(html.Span, f"Data as of {as_of}" if as_of else "No data loaded yet", className="me-auto"),
-        build(html.Span, f"<{min_cell}: fewer than {min_cell} people, hidden. ", className="me-2"),
-        build(html.A, "CSV", href=export_href(view, "csv", query_string), className="me-2", download=f"{view}.csv"),
-        build(html.A, "Excel", href=export_href(view, "xlsx", query_string), download=f"{view}.xlsx"),
+        html.Span(f"Data as of {as_of}" if as_of else "No data loaded yet", className="me-auto"),
+        html.Span(f"<{min_cell}: fewer than {min_cell} people, hidden. ", className="me-2"),
+        html.A("CSV", href=export_href(view, "csv", query_string), className="me-2", download=f"{view}.csv"),
+        html.A("Excel", href=export_href(view, "xlsx", query_string), download=f"{view}.xlsx"),
     ]
-    header = [build(html.H2, title, className="h6 mb-0")]
+    header = [html.H2(title, className="h6 mb-0")]
     if note:
-        header.append(build(html.Div, note, className="small text-muted"))
-    return build(
-        dbc.Card,
+        header.append(html.Div(note, className="small text-muted"))
+    return dbc.Card(
         [
-            build(dbc.CardHeader, header),
-            build(dbc.CardBody, body),
-            build(dbc.CardFooter, footer, className="small text-muted d-flex flex-wrap align-items-center"),
+            dbc.CardHeader(header),
+            dbc.CardBody(body),
+            dbc.CardFooter(footer, className="small text-muted d-flex flex-wrap align-items-center"),
         ],
         className="h-100 figure-card",
     )

@@ -1,7 +1,7 @@
 """The filter bar: every filter lives in the URL query string, so a view is a shareable link.
 
 Each control has the id ``{"type": FILTER, "name": <query key>}``; one callback, in the browser
-(``assets/url_state.js``), turns their values into the page location's query string, and the pages
+(``assets/url_state.js``), turns their values into the app location's query string, and the pages
 router re-renders the page from it, so back and forward restore filters exactly.
 """
 
@@ -12,11 +12,12 @@ import functools
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
-from components.fast_build import build
-from data_access.filters import Filters
+from data_access.reads.filters import Filters
 
 FILTER = "filter"
-PAGES_LOCATION = "_pages_location"  # dash.page_container's own dcc.Location
+#: The app's own location (in the shell). Writing its search or href adds a history entry and tells every
+#: dcc.Location, so Dash's page router renders the page for the new address.
+PAGE_URL = "page-url"
 CLEAR_FILTERS = "filter-clear"
 
 #: query key -> label, in the order the bar shows them.
@@ -59,8 +60,7 @@ def filter_bar(
     columns = []
     for name in names:
         choices = options["months"] if name.endswith("_month") else options.get(name, [])
-        control = build(
-            dcc.Dropdown,
+        control = dcc.Dropdown(
             id={"type": FILTER, "name": name},
             options=dropdown_options(tuple(choices)),
             value=_control_value(filters, name),
@@ -69,9 +69,8 @@ def filter_bar(
             searchable=True,
         )
         columns.append(
-            build(
-                dbc.Col,
-                [build(html.Label, labels[name], htmlFor=f"filter-{name}", className="form-label small mb-0"), control],
+            dbc.Col(
+                [html.Label(labels[name], htmlFor=f"filter-{name}", className="form-label small mb-0"), control],
                 xs=6,
                 md=4,
                 lg=True,
@@ -97,10 +96,10 @@ def dropdown_options(choices: tuple[tuple[str, str], ...]) -> list[dict[str, str
 # (assets/url_state.js), so the page router's request is the one round trip they make.
 clientside_callback(
     ClientsideFunction("url_state", "filtersToUrl"),
-    Output(PAGES_LOCATION, "search"),
+    Output(PAGE_URL, "search"),
     Input({"type": FILTER, "name": ALL}, "value"),
     State({"type": FILTER, "name": ALL}, "id"),
-    State(PAGES_LOCATION, "search"),
+    State(PAGE_URL, "search"),
     prevent_initial_call=True,
 )
 
@@ -117,9 +116,9 @@ def click_graph_id(action: str, view: str) -> dict[str, str]:
 
 clientside_callback(
     ClientsideFunction("url_state", "clickToFilter"),
-    Output(PAGES_LOCATION, "href"),
+    Output(PAGE_URL, "href"),
     Input({"type": CLICK_GRAPH, "action": ALL, "view": ALL}, "clickData"),
-    State(PAGES_LOCATION, "pathname"),
-    State(PAGES_LOCATION, "search"),
+    State(PAGE_URL, "pathname"),
+    State(PAGE_URL, "search"),
     prevent_initial_call=True,
 )

@@ -8,7 +8,6 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
-from components.fast_build import build
 from components.theme import STATUS_COLOURS, rate_text
 
 KPI_LABELS = {
@@ -29,14 +28,12 @@ RATE_KPIS = {"reach_rate", "completion_rate", "female_share", "field_share", "na
 
 
 def kpi_card(label: str, value: str, detail: str = "", card_id: str | None = None) -> dbc.Card:
-    return build(
-        dbc.Card,
-        build(
-            dbc.CardBody,
+    return dbc.Card(
+        dbc.CardBody(
             [
-                build(html.Div, label, className="text-muted small"),
-                build(html.Div, value, className="fs-3 fw-semibold kpi-value"),
-                build(html.Div, detail, className="small text-muted"),
+                html.Div(label, className="text-muted small"),
+                html.Div(value, className="fs-3 fw-semibold kpi-value"),
+                html.Div(detail, className="small text-muted"),
             ],
         ),
         className="h-100",
@@ -55,23 +52,20 @@ def kpi_value_text(kpi: str, value: Any) -> str:
 def target_card(kpi: str, scope: str, year: int, target: float, actual: Any, status: str) -> html.Div:
     """A KPI against its target: the figure, the target, and on track / at risk / off track."""
     whose = "organization-wide target" if scope == "ALL" else f"{scope} target"
-    card = build(
-        dbc.Card,
-        build(
-            dbc.CardBody,
+    card = dbc.Card(
+        dbc.CardBody(
             [
-                build(
-                    html.Div,
+                html.Div(
                     [
-                        build(html.Span, KPI_LABELS.get(kpi, kpi), className="text-muted small me-2"),
-                        build(dbc.Badge, status, color=STATUS_COLOURS.get(status, "secondary"), className="ms-auto"),
+                        html.Span(KPI_LABELS.get(kpi, kpi), className="text-muted small me-2"),
+                        dbc.Badge(status, color=STATUS_COLOURS.get(status, "secondary"), className="ms-auto"),
                     ],
                     className="d-flex align-items-start",
                 ),
-                build(html.Div, kpi_value_text(kpi, actual), className="fs-3 fw-semibold kpi-value"),
-                build(html.Div, f"{whose} {year}: {kpi_value_text(kpi, target)}", className="small text-muted"),
+                html.Div(kpi_value_text(kpi, actual), className="fs-3 fw-semibold kpi-value"),
+                html.Div(f"{whose} {year}: {kpi_value_text(kpi, target)}", className="small text-muted"),
             ],
         ),
         className=f"h-100 border-{STATUS_COLOURS.get(status, 'secondary')}",
     )
-    return build(html.Div, card, className="h-100 kpi-target", **{"data-kpi": kpi, "data-status": status})
+    return html.Div(card, className="h-100 kpi-target", **{"data-kpi": kpi, "data-status": status})

@@ -7,9 +7,9 @@ from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import ALL, Input, Output, State, callback, clientside_callback, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, dcc, html
 
-from components.filters import PAGES_LOCATION
+from components.filters import PAGE_URL
 from data_access.users import ROLES
 
 APP_TITLE = "Staff learning dashboard"
@@ -63,17 +63,13 @@ def create_navbar(pages: Iterable[dict[str, Any]], username: str | None = None, 
     )
 
 
-def create_appshell(
-    pages: Iterable[dict[str, Any]],
-    username: str | None = None,
-    role: str | None = None,
-    container: html.Div | None = None,
-) -> html.Div:
-    """The navigation bar over ``container``: Dash's page container, or one already holding a page."""
+def create_appshell(pages: Iterable[dict[str, Any]], username: str | None = None, role: str | None = None) -> html.Div:
+    """The navigation bar over Dash's page container, and the location the filters write."""
     return html.Div(
         [
+            dcc.Location(id=PAGE_URL, refresh="callback-nav"),
             create_navbar(pages, username, role),
-            html.Main(dbc.Container(container or dash.page_container, fluid=True, className="pb-4"), id="main"),
+            html.Main(dbc.Container(dash.page_container, fluid=True, className="pb-4"), id="main"),
         ]
     )
 
@@ -84,7 +80,7 @@ def create_appshell(
 clientside_callback(
     "(search, ids) => ids.map(id => id.path + (search || ''))",
     Output({"type": NAV_LINK, "path": ALL}, "href"),
-    Input(PAGES_LOCATION, "search"),
+    Input(PAGE_URL, "search"),
     State({"type": NAV_LINK, "path": ALL}, "id"),
 )
 

@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 from plotly.colors import sequential
 
-from data_access.frames import column_values
-
 #: Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 STATUS_COLOURS = {"on track": "success", "at risk": "warning", "off track": "danger", "withheld": "secondary"}
@@ -33,25 +31,6 @@ def numbers(values: pd.Series) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(values.dtype):
         values = pd.to_numeric(values)
     return values.to_numpy(dtype=float, na_value=np.nan)
-
-
-# Charts read a few small tables many times over. ``frame[column]`` builds a Series each time, and
-# those Series were a third of the time to build a page: these two read the column's array instead.
-
-
-def numbers_of(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """``numbers(frame[column])``."""
-    values = column_values(frame, column)
-    if not pd.api.types.is_numeric_dtype(values.dtype):
-        return numbers(pd.Series(values))
-    if isinstance(values, np.ndarray):
-        return values.astype(float)
-    return values.to_numpy(dtype=float, na_value=np.nan)
-
-
-def values_of(frame: pd.DataFrame, column: str) -> list[Any]:
-    """``frame[column].tolist()``."""
-    return column_values(frame, column).tolist()
 
 
 def count_text(value: Any, min_cell: int) -> str:

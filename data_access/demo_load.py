@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, func, select
 
-from data_access.ingest import IngestResult, ingest
+from data_access.ingest.load import IngestResult, ingest
 from data_access.schema import UploadBatch
 
 DEMO_USER = "demo-loader"

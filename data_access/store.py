@@ -7,8 +7,8 @@ import functools
 from sqlalchemy import Engine
 
 import settings
-from data_access.cache import MemoryStore, RedisStore, Store
 from data_access.engine import get_engine
+from data_access.reads.cache import MemoryStore, RedisStore, Store
 
 
 def default_engine() -> Engine:

@@ -11,11 +11,11 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 
 import settings
-from auth import current_user, require
 from components.cards import titled_card
+from data_access.reads.views import filter_options
 from data_access.store import default_engine
 from data_access.users import ROLES, UserError, audit, audit_events, create_user, list_users, set_active
-from data_access.views import filter_options
+from server.auth import current_user, require
 
 ADMIN_USERNAME = "admin-username"
 ADMIN_ROLE = "admin-role"
@@ -80,7 +80,7 @@ def settings_table() -> dbc.Table:
 
 
 def page(users: Any = None, form: Any = None, log: Any = None, config: Any = None) -> html.Div:
-    """The page's components; with no data it is the skeleton Dash validates callbacks on."""
+    """The page's components; with no data it is what Dash's setup validates the callbacks on."""
     return html.Div(
         [
             html.H1("Administration", className="h3"),
@@ -119,7 +119,9 @@ def audit_table() -> html.Div:
 
 def layout(**_query: str) -> html.Div:
     user = current_user()
-    if user is None or not user.can("admin"):
+    if user is None:  # only Dash's setup, learning the ids of every page: no data
+        return page()
+    if not user.can("admin"):
         return html.Div(
             [html.H1("Administration", className="h3"), dbc.Alert("This page is for administrators.", color="warning")]
         )
@@ -132,7 +134,7 @@ def layout(**_query: str) -> html.Div:
     )
 
 
-dash.register_page(__name__, path="/admin", name="Admin", title="Administration", order=6, role="admin", skeleton=page)
+dash.register_page(__name__, path="/admin", name="Admin", title="Administration", order=6, role="admin")
 
 
 @callback(

@@ -8,15 +8,15 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from auth import current_user, require
 from components.cards import titled_card
 from components.data_management import ROLLBACK, RUNNING, history_table, job_panel, tracker_table
 from data_access.batches import RollbackError, list_batches, rollback_batch
 from data_access.contract import KINDS
+from data_access.reads.tracker import submission_status
 from data_access.store import default_engine
-from data_access.tracker import submission_status
 from data_access.users import audit
-from uploads import UploadRefused, cancel, owned_job, start_commit, warm_cache_in_background
+from server.auth import current_user, require
+from server.uploads import UploadRefused, cancel, owned_job, start_commit, warm_cache_in_background
 
 DATA_KIND = "data-kind"
 DATA_KIND_ECHO = "data-kind-echo"
@@ -81,7 +81,7 @@ def templates_card() -> dbc.Card:
 
 
 def page(history: Any = None, tracker: Any = None) -> html.Div:
-    """The page's components; with no data (history, tracker) it is the skeleton Dash validates callbacks on."""
+    """The page's components; with no data (history, tracker) it is what Dash's setup validates the callbacks on."""
     return html.Div(
         [
             html.H1("Data management", className="h3"),
@@ -107,7 +107,9 @@ def page(history: Any = None, tracker: Any = None) -> html.Div:
 
 def layout(**_query: str) -> html.Div:
     user = current_user()
-    if user is None or not user.can("uploader"):
+    if user is None:  # only Dash's setup, learning the ids of every page: no data
+        return page()
+    if not user.can("uploader"):
         return html.Div(
             [html.H1("Data management", className="h3"), dbc.Alert("This page is for HR uploaders.", color="warning")]
         )
@@ -115,9 +117,7 @@ def layout(**_query: str) -> html.Div:
     return page(history_table(list_batches(engine, HISTORY_ROWS), True), tracker_table(*submission_status(engine)))
 
 
-dash.register_page(
-    __name__, path="/data", name="Data", title="Data management", order=5, role="uploader", skeleton=page
-)
+dash.register_page(__name__, path="/data", name="Data", title="Data management", order=5, role="uploader")
 
 
 clientside_callback(

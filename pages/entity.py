@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -12,12 +10,10 @@ from components import charts
 from components.figure_card import empty_state
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
+from components.page_context import PageContext, page_layout
 from components.theme import count_text
-from data_access.frames import first_row
-from data_access.targets import kpi_status_records
-from data_access.views import entity_profile
-from pages._context import PageContext
-from pages._prefetch import prefetch_refinements
+from data_access.reads.targets import kpi_status_records
+from data_access.reads.views import entity_profile
 
 dash.register_page(
     __name__,
@@ -26,21 +22,18 @@ dash.register_page(
     title="Entity profile",
     order=4,
     nav=False,
-    warm=True,
 )
 
 TOP_NEEDS = 8
 
 
 def layout(code: str | None = None, **query: str) -> html.Div:
-    page = PageContext.from_query(query, entity=code)
-    rendered = page.rendered(f"{__name__}:{code}", partial(content, code=code))
-    prefetch_refinements(page, partial(layout, code))
-    return rendered
+    return page_layout(content, query, entity=code)
 
 
-def content(page: PageContext, code: str | None) -> html.Div:
-    profile = entity_profile(page.engine, page.filters.entity or "", page.versions)
+def content(page: PageContext) -> html.Div:
+    code = page.filters.entity
+    profile = entity_profile(page.engine, code or "")
     if profile is None:
         return html.Div(
             [
@@ -49,8 +42,8 @@ def content(page: PageContext, code: str | None) -> html.Div:
                 dcc.Link("See all entities on the uptake page", href="/uptake"),
             ]
         )
-    total = first_row(page.view("uptake_total"))
-    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"), page.versions)
+    total = page.view("uptake_total").iloc[0]
+    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
     needs = page.view("needs_by_need").head(TOP_NEEDS)
     programmes = page.view("programme_summary")
     stations = page.view("uptake_by_duty_station").head(15)
@@ -60,7 +53,7 @@ def content(page: PageContext, code: str | None) -> html.Div:
         kpi_card("Completers", count_text(total["completers"], page.min_cell), "completed a course in the period"),
         kpi_card(
             "Programme graduates",
-            count_text(first_row(page.view("programme_total"))["graduates"], page.min_cell),
+            count_text(page.view("programme_total").iloc[0]["graduates"], page.min_cell),
             "all leadership programmes, all cohorts",
         ),
     ]

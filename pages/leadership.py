@@ -9,12 +9,9 @@ from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
-from data_access.frames import first_row
-from pages._context import PageContext
+from components.page_context import PageContext, page_layout
 
-dash.register_page(
-    __name__, path="/leadership", name="Leadership programmes", title="Leadership programmes", order=3, warm=True
-)
+dash.register_page(__name__, path="/leadership", name="Leadership programmes", title="Leadership programmes", order=3)
 
 EVALUATION = {
     "avg_satisfaction": ("Satisfaction, 1-5 (level 1)", "n"),
@@ -28,7 +25,7 @@ SHARES_NOTE = (
 
 
 def share_figure(page: PageContext, summary: pd.DataFrame, baseline: pd.DataFrame) -> object:
-    base = first_row(baseline) if not baseline.empty else {}
+    base = baseline.iloc[0] if not baseline.empty else {}
     panels = {
         "female_share": ("Women", "workforce", base.get("female_share")),
         "field_share": ("Outside headquarters", "workforce", base.get("field_share")),
@@ -38,7 +35,7 @@ def share_figure(page: PageContext, summary: pd.DataFrame, baseline: pd.DataFram
 
 
 def layout(**query: str) -> html.Div:
-    return PageContext.from_query(query).rendered(__name__, content)
+    return page_layout(content, query)
 
 
 def content(page: PageContext) -> html.Div:

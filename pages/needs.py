@@ -8,9 +8,9 @@ from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
-from pages._context import PageContext
+from components.page_context import PageContext, page_layout
 
-dash.register_page(__name__, path="/needs", name="Learning needs", title="Learning needs analysis", order=1, warm=True)
+dash.register_page(__name__, path="/needs", name="Learning needs", title="Learning needs analysis", order=1)
 
 NEEDS_FILTERS = ("cycle", "report_type", "learning_need")
 NEED_SHARE_NOTE = (
@@ -24,7 +24,7 @@ HEATMAP_NOTE = "Blank cells are withheld (fewer respondents than the minimum). C
 
 
 def layout(**query: str) -> html.Div:
-    return PageContext.from_query(query).rendered(__name__, content)
+    return page_layout(content, query)
 
 
 def content(page: PageContext) -> html.Div:

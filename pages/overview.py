@@ -7,16 +7,14 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from components import charts
-from components.fast_build import build
 from components.filters import click_graph_id, filter_bar
 from components.kpi import kpi_card, target_card
+from components.page_context import PageContext, page_layout
 from components.theme import count_text
-from data_access.frames import first_row
-from data_access.kpis import staff_figures
-from data_access.targets import kpi_status_records
-from pages._context import PageContext
+from data_access.reads.kpis import staff_figures
+from data_access.reads.targets import kpi_status_records
 
-dash.register_page(__name__, path="/", name="Overview", title="Overview", order=0, warm=True)
+dash.register_page(__name__, path="/", name="Overview", title="Overview", order=0)
 
 OVERVIEW_CARDS = "overview-cards"
 OVERVIEW_TARGETS = "overview-targets"
@@ -24,8 +22,8 @@ TOP_NEEDS = 8
 
 
 def headline_cards(page: PageContext) -> list[dbc.Card]:
-    total = first_row(page.view("uptake_total"))
-    staff = staff_figures(page.engine, page.filters, page.reference())
+    total = page.view("uptake_total").iloc[0]
+    staff = staff_figures(page.engine, page.filters)
     return [
         kpi_card("Staff (headcount)", count_text(total["headcount"], page.min_cell), f"as of {staff['as_of_date']}"),
         kpi_card("Entities", f"{staff['entities']:,}", "with staff in the latest snapshot"),
@@ -36,12 +34,12 @@ def headline_cards(page: PageContext) -> list[dbc.Card]:
 
 
 def target_cards(page: PageContext) -> list[dbc.Card]:
-    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"), page.versions)
+    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
     return [target_card(**row) for row in targets]
 
 
 def layout(**query: str) -> html.Div:
-    return PageContext.from_query(query).rendered(__name__, content)
+    return page_layout(content, query)
 
 
 def content(page: PageContext) -> html.Div:
@@ -50,19 +48,19 @@ def content(page: PageContext) -> html.Div:
     programmes = page.view("programme_summary")
     months = page.view("uptake_by_month")
     targets = target_cards(page)
-    year = int(first_row(page.view("kpi_actuals"))["year"])
+    year = int(page.view("kpi_actuals").iloc[0]["year"])
     return html.Div(
         [
             html.H1("Staff learning at a glance", className="h3"),
             html.P(page.describe(), className="text-muted"),
             filter_bar(page.filters, page.options, clear_href="/"),
             dbc.Row(
-                [build(dbc.Col, card, xs=6, md=4, xl=True, className="mb-3") for card in headline_cards(page)],
+                [dbc.Col(card, xs=6, md=4, xl=True, className="mb-3") for card in headline_cards(page)],
                 id=OVERVIEW_CARDS,
             ),
             html.H2(f"Key performance indicators against targets, {year}", className="h5 mt-2"),
             dbc.Row(
-                [build(dbc.Col, card, xs=12, sm=6, lg=3, className="mb-3") for card in targets]
+                [dbc.Col(card, xs=12, sm=6, lg=3, className="mb-3") for card in targets]
                 or [dbc.Col(html.P("No KPI targets uploaded for this year.", className="text-muted"))],
                 id=OVERVIEW_TARGETS,
             ),

@@ -8,9 +8,9 @@ from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
-from pages._context import PageContext
+from components.page_context import PageContext, page_layout
 
-dash.register_page(__name__, path="/uptake", name="Uptake", title="Uptake of learning platforms", order=2, warm=True)
+dash.register_page(__name__, path="/uptake", name="Uptake", title="Uptake of learning platforms", order=2)
 
 UPTAKE_MAP = click_graph_id("duty_station", "uptake_by_duty_station")
 TOP_DUTY_STATIONS = 25
@@ -23,7 +23,7 @@ def _reach(page: PageContext, view: str, category: str, title: str, action: str)
 
 
 def layout(**query: str) -> html.Div:
-    return PageContext.from_query(query).rendered(__name__, content)
+    return page_layout(content, query)
 
 
 def content(page: PageContext) -> html.Div:

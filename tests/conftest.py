@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,9 +12,9 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from data_access.activity_shelf import wait_for_builds
 from data_access.engine import get_engine, normalise_url, wait_for_checkpoints
 from data_access.migrate import upgrade
+from data_access.reads.activity_shelf import wait_for_builds
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = [
@@ -42,8 +41,6 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
         )
     finally:
         wait_for_builds()  # a background build of the activity summaries may still be reading the schema
-        if "pages._prefetch" in sys.modules:  # and an entity profile's renders ahead (only once pages are loaded)
-            sys.modules["pages._prefetch"].wait_for_prefetch()
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()

@@ -7,7 +7,7 @@ import io
 
 from sqlalchemy import Engine, select
 
-from data_access.ingest import IngestResult, ingest
+from data_access.ingest.load import IngestResult, ingest
 from data_access.schema import DATA_TABLES, HISTORY_TABLES
 
 KEY = b"test-pseudonym-key"

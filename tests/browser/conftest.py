@@ -35,7 +35,9 @@ def demo_app(tmp_path_factory):  # type: ignore[no-untyped-def]
         patch.setenv("INSTANCE_DIR", str(folder))
         patch.setenv("LOGIN_RATE_LIMIT", "1000 per minute")  # these tests sign in many times a minute
         from app import app, server
+        from server.warmup import set_up_now
 
+        set_up_now(app)  # as gunicorn's workers do before their first request
         runner = server.test_cli_runner()
         assert runner.invoke(args=["load-demo"]).exit_code == 0
         create_user(runner, "viewer", password=PASSWORD)
@@ -43,16 +45,6 @@ def demo_app(tmp_path_factory):  # type: ignore[no-untyped-def]
         create_user(runner, "hr", role="uploader", password=PASSWORD)
         create_user(runner, "boss", role="admin", password=PASSWORD)
         yield app
-
-
-@pytest.fixture(autouse=True)
-def _drop_renders_ahead():  # type: ignore[no-untyped-def]
-    """After each test, drop what its server queued to render ahead: the server's stop killed the
-    render thread, which would otherwise take the next run (another test's) down with it."""
-    yield
-    from pages._prefetch import reset_prefetch
-
-    reset_prefetch()
 
 
 def sign_in(duo, username: str, password: str = PASSWORD, next_path: str = "/") -> None:  # type: ignore[no-untyped-def]

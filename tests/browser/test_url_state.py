@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 import pytest
 
 from components.filters import CLICK_ACTIONS, FILTER
-from data_access.filters import Filters
+from data_access.reads.filters import Filters
 
 IDS = [{"type": FILTER, "name": name} for name in ("from_month", "to_month", "entity", "gender")]
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from flask import Flask
 
-import delivery
+from server import delivery
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = "/_dash-component-suites/plotly/package_data/plotly.min.js"
@@ -123,3 +123,10 @@ def test_the_graphs_get_the_partial_plotly_bundle_and_keep_it(fresh_worker):
     assert again.status_code == 304 and not again.content
     stale = requests.get(f"{fresh_worker}{PLOTLY}", headers={"If-None-Match": '"0123:br"'}, timeout=60)
     assert stale.status_code == 200 and stale.content == sent.content
+
+
+def test_the_vendored_plotly_bundle_is_the_version_plotly_py_expects():
+    from plotly.offline import get_plotlyjs_version
+
+    header = delivery.PLOTLY_BUNDLE.read_bytes()[:100].decode()
+    assert header.startswith(f"/*! plotly.js {get_plotlyjs_version()}, partial bundle"), header

@@ -9,11 +9,12 @@ import openpyxl
 import pytest
 from sqlalchemy import event
 
-from data_access import bulk, reading
 from data_access import engine as engine_module
 from data_access.batches import rollback_batch
 from data_access.engine import wait_for_checkpoints
-from data_access.validation import HIDDEN
+from data_access.ingest import bulk
+from data_access.ingest import read as reading
+from data_access.ingest.validate import HIDDEN
 from tests.helpers import DUTY_STATIONS, activity, load, load_reference, table_rows, to_csv
 
 

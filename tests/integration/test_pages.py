@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
-import threading
+import urllib.parse
 
 import pandas as pd
 import plotly.io
@@ -105,29 +105,10 @@ def test_unknown_export_is_404(demo):
     ],
 )
 def test_each_page_renders_its_figures(demo, module, query, expected):
-    import importlib
-
-    page = importlib.import_module(f"pages.{module}")
-    text = rendered(page.layout(**query))
+    _, server, _ = demo
+    text = _open(signed_in(server, "viewer"), *_location(module, query)).decode()
     for fragment in expected:
         assert fragment in text, fragment
-
-
-@pytest.mark.parametrize(
-    ("module", "query"),
-    [("overview", {}), ("uptake", {"gender": "female"}), ("needs", {}), ("leadership", {}), ("entity", {})],
-)
-def test_a_page_is_serialised_as_dashs_own_encoder_would(demo, module, query):
-    import importlib
-
-    import orjson
-
-    from pages._context import PageContext, as_json
-
-    page = importlib.import_module(f"pages.{module}")
-    context = PageContext.from_query(query, **({"entity": "OCHA"} if module == "entity" else {}))
-    tree = page.content(context, "OCHA") if module == "entity" else page.content(context)
-    assert orjson.loads(as_json(tree)) == json.loads(rendered(tree))
 
 
 def test_the_index_page_stays_small(demo):
@@ -137,9 +118,17 @@ def test_the_index_page_stays_small(demo):
     page = client.get("/")
     assert page.status_code == 200
     assert len(page.data) < 50_000, "every page's figures were shipped inside the index page"
-    # @babel/polyfill is left out; the one part of it Dash's code calls comes from the assets.
-    assert b"polyfill@" not in page.data
-    assert b"/assets/regenerator-runtime.js" in page.data and b"/deps/react@" in page.data
+
+
+def test_dashs_setup_calls_the_pages_with_nobody_signed_in_and_gets_no_data(demo):
+    import dash
+
+    app, server, _ = demo
+    with server.test_request_context("/"):
+        for page in dash.page_registry.values():
+            text = rendered(page["layout"]())
+            for secret in ("37,000", "Office for the Coordination", "Coursera"):
+                assert secret not in text, (page["path"], secret)
 
 
 #: A value for every filter, each one that narrows the demo data.
@@ -161,16 +150,16 @@ EVERY_FILTER = {
 def test_a_filter_a_view_does_not_declare_does_not_change_it(demo):
     """Views drop the filters they do not declare from their slice and cache key; a query that read one
     anyway would serve a wrong table from the cache."""
-    from data_access.filters import Filters
+    from data_access.reads.filters import Filters
+    from data_access.reads.views import VIEWS, raw_view
     from data_access.store import default_engine
-    from data_access.views import VIEWS, _raw_view
 
     engine = default_engine()
     for name, view in VIEWS.items():
-        everything = _raw_view(engine, name, Filters())
+        everything = raw_view(engine, name, Filters())
         for filter_name, value in EVERY_FILTER.items():
             if filter_name not in view.filters:
-                narrowed = _raw_view(engine, name, Filters(**{filter_name: value}))
+                narrowed = raw_view(engine, name, Filters(**{filter_name: value}))
                 pd.testing.assert_frame_equal(narrowed, everything, obj=f"{name} with {filter_name}")
     assert {name for name in EVERY_FILTER} == set(Filters.__dataclass_fields__)
 
@@ -180,10 +169,9 @@ def test_a_filter_a_view_does_not_declare_does_not_change_it(demo):
     [("overview", {}), ("needs", {}), ("uptake", {}), ("leadership", {}), ("entity", {"code": "OCHA"})],
 )
 def test_every_chart_is_of_a_type_the_plotly_bundle_holds(demo, module, query):
-    import importlib
-    import json
+    from server.delivery import BUNDLED_TRACES
 
-    from delivery import BUNDLED_TRACES
+    _, server, _ = demo
 
     def trace_types(node):  # type: ignore[no-untyped-def]
         if isinstance(node, dict):
@@ -196,9 +184,15 @@ def test_every_chart_is_of_a_type_the_plotly_bundle_holds(demo, module, query):
             for value in node:
                 yield from trace_types(value)
 
-    page = importlib.import_module(f"pages.{module}")
-    found = set(trace_types(json.loads(rendered(page.layout(**query)))))
+    found = set(trace_types(json.loads(_open(signed_in(server, "viewer"), *_location(module, query)))))
     assert found and found <= BUNDLED_TRACES, found - BUNDLED_TRACES
+
+
+def _location(module: str, query: dict[str, str]) -> tuple[str, str]:
+    """The address of page ``module`` with ``query`` (an entity profile's code goes in its path)."""
+    query = dict(query)
+    path = {"overview": "/", "entity": f"/entity/{query.pop('code', 'OCHA')}"}.get(module, f"/{module}")
+    return path, ("?" + urllib.parse.urlencode(query)) if query else ""
 
 
 def _open(client, path: str, search: str = "") -> bytes:  # type: ignore[no-untyped-def]
@@ -210,248 +204,3 @@ def _open(client, path: str, search: str = "") -> bytes:  # type: ignore[no-unty
     response = client.post("/_dash-update-component", json=router_body(router, path, search))
     assert response.status_code == 200, response.status_code
     return response.data
-
-
-def _forget_rendered_pages() -> None:
-    """Start from no rendered page and no render ahead (both backends' demo stores have the same versions)."""
-    from pages._context import _pages_ahead, _rendered_pages
-    from pages._prefetch import reset_prefetch
-
-    _rendered_pages().entries.clear()
-    _pages_ahead().entries.clear()
-    # Runs queued by earlier tests' servers would fill the queue, and this test's visit find no room;
-    # and a render thread a browser test's server killed would take this test's run down with it.
-    reset_prefetch()
-
-
-def _rendered_slices(entity: str) -> list[tuple[dict, object]]:
-    """(filters, viewer scope) of each rendered profile of ``entity`` this process holds."""
-    from pages._context import _pages_ahead, _rendered_pages
-
-    keys = [json.loads(key) for key in {*_rendered_pages().entries, *_pages_ahead().entries}]
-    return [(query, scope) for name, query, scope, *_ in keys if name == f"pages.entity:{entity}"]
-
-
-def test_opening_a_profile_renders_its_one_click_refinements_ahead(demo):
-    from pages._prefetch import refinements, wait_for_prefetch
-
-    app, server, runner = demo
-    _forget_rendered_pages()
-    create_user(runner, "monusco-viewer", entities="MONUSCO")
-    client = signed_in(server, "viewer")
-    _open(client, "/entity/DPPA")
-    wait_for_prefetch(timeout=120)
-    held = [query for query, scope in _rendered_slices("DPPA") if scope is None]
-    with server.test_request_context("/"):
-        from pages._context import PageContext
-
-        expected = refinements(PageContext.from_query({}, entity="DPPA"))
-    assert {"entity": "DPPA", "gender": "female"} in held and {"entity": "DPPA", "platform": "Coursera"} in held
-    assert len(expected) > 20 and all({"entity": "DPPA", **query} in held for query in expected)
-
-    # A daemon thread: a worker that stops (gunicorn's restart, shutdown) does not wait for its renders.
-    from pages._prefetch import _queue
-
-    assert _queue().thread is not None and _queue().thread.daemon
-
-    # Kept apart from the pages rendered on a visit or by the commit's warm-up, so they push none out.
-    from pages._context import _pages_ahead, _rendered_pages
-
-    def queries(store):  # type: ignore[no-untyped-def]
-        return [json.loads(key)[1] for key in list(store.entries)]
-
-    assert {"entity": "DPPA", "gender": "female"} in queries(_pages_ahead())
-    assert queries(_rendered_pages()) == [{"entity": "DPPA"}]
-
-    # The click is served as rendered ahead, the same bytes as a page rendered on the click.
-    count = len(_rendered_slices("DPPA"))
-    ahead = _open(client, "/entity/DPPA", "?gender=female")
-    assert len(_rendered_slices("DPPA")) == count
-    _forget_rendered_pages()
-    assert _open(client, "/entity/DPPA", "?gender=female") == ahead
-
-    # A viewer limited to some entities gets the refinements of what they may see, in their own scope.
-    _open(signed_in(server, "monusco-viewer"), "/entity/MONUSCO")
-    wait_for_prefetch(timeout=120)
-    assert {"entity": "MONUSCO", "staff_category": "P"} in [
-        query for query, scope in _rendered_slices("MONUSCO") if scope == ["MONUSCO"]
-    ]
-
-
-def test_a_refinement_or_a_switched_off_prefetch_renders_nothing_ahead(demo, monkeypatch):
-    from pages._prefetch import wait_for_prefetch
-
-    app, server, runner = demo
-    _forget_rendered_pages()
-    client = signed_in(server, "viewer")
-    _open(client, "/entity/DOS", "?gender=male")  # already narrowed: nothing one click further
-    wait_for_prefetch(timeout=120)
-    assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS", "gender": "male"}]
-    monkeypatch.setenv("PREFETCH_PROFILES", "off")
-    _forget_rendered_pages()
-    _open(client, "/entity/DOS")
-    wait_for_prefetch(timeout=120)
-    assert [query for query, _ in _rendered_slices("DOS")] == [{"entity": "DOS"}]
-
-
-def test_renders_ahead_wait_for_the_worker_to_be_idle(demo):
-    import time
-
-    from pages._prefetch import _queue, wait_for_prefetch
-
-    app, server, runner = demo
-    _forget_rendered_pages()
-    queue = _queue()
-    answered = threading.Event()
-    other = threading.Thread(target=answered.wait)  # someone else's request, still being answered
-    other.start()
-    with queue.lock:
-        queue.in_flight[other.ident] = other
-    try:
-        _open(signed_in(server, "viewer"), "/entity/DMSPC")
-        time.sleep(0.5)
-        assert [query for query, _ in _rendered_slices("DMSPC")] == [{"entity": "DMSPC"}]
-    finally:
-        answered.set()
-        other.join()
-    wait_for_prefetch(timeout=120)
-    assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
-
-
-def _dead_thread() -> threading.Thread:
-    """A thread that has run and ended, as one killed by a test server's stop."""
-    thread = threading.Thread(target=lambda: None)
-    thread.start()
-    thread.join()
-    return thread
-
-
-def test_a_request_thread_that_died_mid_request_does_not_hold_renders_back(demo):
-    """A test server's threads are killed when it stops, mid-request at times: their teardown never runs."""
-    from pages._prefetch import _queue, wait_for_prefetch
-
-    app, server, runner = demo
-    _forget_rendered_pages()
-    queue = _queue()
-    gone = _dead_thread()
-    with queue.lock:
-        queue.in_flight[gone.ident] = gone  # arrived, never left
-    _open(signed_in(server, "viewer"), "/entity/DOS")
-    wait_for_prefetch(timeout=20)
-    assert {"entity": "DOS", "gender": "female"} in [query for query, _ in _rendered_slices("DOS")]
-
-
-def test_renders_ahead_resume_when_their_thread_died_with_runs_queued(demo):
-    """A test server's stop kills every thread it started, the renders' own among them."""
-    from pages._prefetch import MAX_QUEUED, _queue, wait_for_prefetch
-
-    app, server, runner = demo
-    _forget_rendered_pages()
-    queue = _queue()
-    wait_for_prefetch(timeout=120)
-    dead = _dead_thread()
-    ran = []
-    with queue.lock:
-        queue.thread = dead
-        queue.outstanding += 1  # the run it was killed in, never counted done
-        for _ in range(MAX_QUEUED):  # as many runs as may wait, queued before it died
-            queue.outstanding += 1
-            queue.jobs.put(lambda: ran.append(1))
-    viewer = signed_in(server, "viewer")
-    _open(viewer, "/entity/DMSPC")  # the queue may be full for this visit: its refinements wait for clicks
-    wait_for_prefetch(timeout=20)
-    assert len(ran) == MAX_QUEUED and queue.outstanding == 0
-    _forget_rendered_pages()
-    _open(viewer, "/entity/DMSPC")
-    wait_for_prefetch(timeout=120)
-    assert {"entity": "DMSPC", "gender": "female"} in [query for query, _ in _rendered_slices("DMSPC")]
-
-
-def test_a_render_thread_killed_while_it_waited_takes_no_later_run_down(demo):
-    """A test server's stop kills the render thread too; one waiting for a run dies only when the next
-    run reaches it. Reset, the queue leaves that thread waiting on a queue no run reaches."""
-    import ctypes
-
-    from pages._prefetch import _queue, reset_prefetch, wait_for_prefetch
-
-    app, server, runner = demo
-    _forget_rendered_pages()
-    queue = _queue()
-    queue.submit(lambda: None)
-    wait_for_prefetch(timeout=20)
-    waiting = queue.thread
-    assert waiting is not None and waiting.is_alive()
-    killed = ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(waiting.ident), ctypes.py_object(SystemExit))
-    assert killed == 1 and waiting.is_alive()  # still blocked in its wait for a run
-
-    reset_prefetch()
-    _open(signed_in(server, "viewer"), "/entity/DOS")
-    wait_for_prefetch(timeout=60)
-    assert {"entity": "DOS", "gender": "female"} in [query for query, _ in _rendered_slices("DOS")]
-    assert queue.thread is not waiting and waiting.is_alive()
-
-
-def _find(node, wanted: str):  # type: ignore[no-untyped-def]
-    """The component with id ``wanted`` in a layout's JSON."""
-    if isinstance(node, list):
-        return next((found for child in node if (found := _find(child, wanted)) is not None), None)
-    if isinstance(node, dict):
-        props = node.get("props", {})
-        if props.get("id") == wanted:
-            return node
-        return _find(props.get("children"), wanted)
-    return None
-
-
-def _layout_for(client, referrer: str | None) -> dict:  # type: ignore[no-untyped-def]
-    headers = {"Referer": referrer} if referrer else {}
-    response = client.get("/_dash-layout", headers=headers)
-    assert response.status_code == 200
-    return json.loads(response.data)
-
-
-@pytest.mark.parametrize(
-    ("path", "search"), [("/uptake", "?platform=Coursera&gender=female"), ("/entity/OCHA", ""), ("/", "")]
-)
-def test_the_layout_holds_the_page_the_browser_opened_as_the_router_renders_it(demo, path, search):
-    _, server, _ = demo
-    client = signed_in(server, "viewer")
-    layout = _layout_for(client, f"http://localhost{path}{search}")
-    location = _find(layout, "_pages_location")["props"]
-    assert (location["pathname"], location["search"], location["href"]) == (
-        path,
-        search,
-        f"http://localhost{path}{search}",
-    )
-    content = _find(layout, "_pages_content")["props"]["children"]
-    routed = json.loads(_open(client, path, search))["response"]["_pages_content"]["children"]
-    assert content == routed
-    title = json.loads(_open(client, path, search))["response"]["_pages_store"]["data"]["title"]
-    assert _find(layout, "_pages_store")["props"]["data"] == {"title": title}
-
-
-@pytest.mark.parametrize("referrer", [None, "http://elsewhere.example/uptake?platform=Coursera", "not a url"])
-def test_without_a_referrer_of_this_site_the_layout_leaves_the_page_to_the_router(demo, referrer):
-    _, server, _ = demo
-    layout = _layout_for(signed_in(server, "viewer"), referrer)
-    assert "pathname" not in _find(layout, "_pages_location")["props"]
-    assert _find(layout, "_pages_content")["props"].get("children") is None
-
-
-def test_a_page_that_fails_to_render_is_left_to_the_router(demo, monkeypatch):
-    import importlib
-
-    _, server, _ = demo
-    overview = importlib.import_module("pages.overview")
-    monkeypatch.setattr(overview, "content", lambda page: 1 / 0)
-    monkeypatch.setattr("pages._context._rendered_pages", lambda: _Empty())
-    layout = _layout_for(signed_in(server, "viewer"), "http://localhost/?gender=male&platform=iLearn")
-    assert _find(layout, "_pages_content")["props"].get("children") is None
-
-
-class _Empty:
-    def get(self, key: str) -> None:
-        return None
-
-    def set(self, key: str, value: object) -> None:
-        pass

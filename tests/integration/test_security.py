@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import gc
-import importlib
 import io
 import json
 
 import pytest
 from sqlalchemy import select
 
-from data_access import views
+from data_access.reads import views
 from data_access.schema import AuditEvent
 from data_access.users import ROLES
 from tests.conftest import database_url
@@ -171,10 +169,6 @@ def test_a_scoped_viewer_gets_nothing_beyond_their_entity(site):
         assert "Office for the Coordination of Humanitarian Affairs" in text
         for other in ('"DPO"', '"UNMISS"', "Department of Peace Operations"):
             assert other not in text, (path, other)
-        layout = scoped.get("/_dash-layout", headers={"Referer": f"http://localhost{path}{search}"})
-        assert "Office for the Coordination of Humanitarian Affairs" in layout.get_data(as_text=True)
-        for other in ('"DPO"', '"UNMISS"', "Department of Peace Operations"):
-            assert other not in layout.get_data(as_text=True), (path, other, "layout")
     table = next(d for d in dependencies(server) if "table-body" in d["output"])
     opened = post(scoped, callback_body(table, {"active_tab": "table", "pathname": "/entity/DPO", "search": ""}))
     assert opened.status_code == 200 and '"DPO"' not in opened.get_data(as_text=True)
@@ -194,60 +188,16 @@ def test_a_page_rendered_for_everyone_is_not_reused_for_a_scoped_viewer(site):
         assert "Department of Peace Operations" not in seen_scoped, path
 
 
-def test_a_commit_renders_the_first_clicks_and_serves_them_to_the_viewers_they_fit(site, monkeypatch):
-    from pages._context import _rendered_pages
-    from uploads import warm_cache
+def test_a_commit_brings_the_unfiltered_figures_current(site):
+    from data_access.reads.cache import cache_key, data_versions
+    from data_access.store import default_cache, default_engine
+    from server.uploads import warm_cache
 
-    _, server, _ = site
-    router = next(d for d in dependencies(server) if "_pages_content" in d["output"])
-    _rendered_pages.cache_clear()
-    monkeypatch.setattr(views, "WARM_DUTY_STATIONS", 2)
-    gc.unfreeze()
     warm_cache()
-    assert gc.get_freeze_count() > 0  # what it keeps is left out of the collector's full passes
-    renders = []
-    for page in map(importlib.import_module, ("pages.overview", "pages.entity")):  # the modules Dash loaded
-        monkeypatch.setattr(page, "content", _counting(page.content, renders, page.__name__))
-    everyone, scoped = signed_in(server, "viewer"), signed_in(server, "ocha-viewer")
-    for path, search, expected in (
-        ("/", "?gender=female", "Staff learning at a glance"),
-        ("/", "?from=2023-01-01&to=2023-12-31", "2023-01-01 to 2023-12-31"),
-        ("/entity/OCHA", "", "Office for the Coordination of Humanitarian Affairs"),
-    ):
-        response = post(everyone, callback_body(router, {"pathname": path, "search": search}))
-        assert response.status_code == 200 and expected in response.get_data(as_text=True)
-    assert renders == []  # all three were rendered by the warm-up
-    post(everyone, callback_body(router, {"pathname": "/", "search": "?gender=female&staff_category=P"}))
-    assert renders == ["pages.overview"]  # a slice the warm-up does not know is rendered on its visit
-    seen_scoped = post(scoped, callback_body(router, {"pathname": "/", "search": "?gender=female"}))
-    assert "Department of Peace Operations" not in seen_scoped.get_data(as_text=True)
-    assert renders == ["pages.overview", "pages.overview"]  # not served the page rendered for everyone
-
-
-def test_a_page_rendered_by_one_worker_is_served_by_the_others(site, monkeypatch):
-    from pages._context import _rendered_pages
-    from tests.integration.test_cache import REDIS_URL, redis_or_skip
-
-    redis_or_skip().client.flushdb()
-    monkeypatch.setenv("CACHE_URL", REDIS_URL)
-    _, server, _ = site
-    router = next(d for d in dependencies(server) if "_pages_content" in d["output"])
-    renders = []
-    needs = importlib.import_module("pages.needs")
-    monkeypatch.setattr(needs, "content", _counting(needs.content, renders, "needs"))
-    body = callback_body(router, {"pathname": "/needs", "search": "?gender=male&staff_category=GS"})
-    first = post(signed_in(server, "viewer"), body).get_data(as_text=True)
-    _rendered_pages.cache_clear()  # another worker: nothing rendered in its own memory
-    again = post(signed_in(server, "viewer"), body).get_data(as_text=True)
-    assert renders == ["needs"] and again == first
-
-
-def _counting(content, calls, name):  # type: ignore[no-untyped-def]
-    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        calls.append(name)
-        return content(*args, **kwargs)
-
-    return counted
+    versions = data_versions(default_engine())
+    for name, view in views.VIEWS.items():
+        key = cache_key(name, "{}", "5", versions.of(view.reads))
+        assert default_cache("").get(key) is not None, name
 
 
 def test_wrong_types_get_400_not_a_traceback(site):
@@ -413,7 +363,7 @@ def test_the_server_never_runs_in_debug_mode(site):
 
 
 def test_single_sign_on_is_off_unless_configured(site):
-    from sso import username_from_claims
+    from server.sso import username_from_claims
 
     _, server, _ = site
     assert server.test_client().get("/login/sso").status_code == 302  # no such route: a page, behind sign-in
@@ -426,7 +376,7 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_trusted_only_when_conf
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    import auth
+    from server import auth
 
     class FakeApp:
         def __init__(self) -> None:

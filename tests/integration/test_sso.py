@@ -75,7 +75,7 @@ def dashboard_with_sso(tmp_path):  # type: ignore[no-untyped-def]
     person = {"email": "a.person@un.org"}
     server = make_server("127.0.0.1", idp_port, identity_provider(idp_port, "dashboard", person))
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'sso.db'}",
+    env = {**os.environ, "INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'server.sso.db'}",
            "PORT": str(app_port), "OIDC_ISSUER": f"http://127.0.0.1:{idp_port}", "OIDC_CLIENT_ID": "dashboard",
            "OIDC_CLIENT_SECRET": "secret"}  # fmt: skip
     flask = [sys.executable, "-m", "flask", "--app", "app:server"]

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from data_access.filters import Filters
-from data_access.kpis import headline_kpis
+from data_access.reads.filters import Filters
+from data_access.reads.kpis import headline_kpis
 from data_access.store import default_engine
 from tests.conftest import BACKENDS, database_url
 from tests.helpers import activity, create_user, signed_in, to_csv
@@ -48,7 +48,7 @@ def upload(client, payload: bytes, name: str, kind: str = "auto") -> dict:  # ty
 
 
 def wait(job_id: str, until: tuple[str, ...] = ("valid", "rejected", "duplicate", "loaded", "failed")) -> dict:  # type: ignore[type-arg]
-    from data_access.jobs import get_job
+    from data_access.ingest.jobs import get_job
 
     for _ in range(600):
         job = get_job(default_engine(), job_id)
@@ -69,7 +69,7 @@ def test_preview_then_commit_changes_the_figures(site):
         headline_kpis(default_engine(), Filters(entity="OCHA"))["platforms"]["LinkedIn Learning"]["learners"] == before
     )
     from data_access.users import find_user
-    from uploads import start_commit
+    from server.uploads import start_commit
 
     start_commit(job["id"], find_user(default_engine(), "hr"))
     done = wait(job["id"], ("loaded", "failed"))
@@ -103,7 +103,7 @@ def test_errors_are_listed_nothing_is_written_and_the_bad_rows_download(site):
 def test_cancel_leaves_nothing_behind(site):
     server, _, folder = site
     from data_access.users import find_user
-    from uploads import UploadRefused, cancel, job_path
+    from server.uploads import UploadRefused, cancel, job_path
 
     job = upload(signed_in(server, "hr"), to_csv(new_rows("CAN", 3)), "cancel-me.csv")
     assert job["status"] == "valid" and job_path(job["id"]).exists()
@@ -158,7 +158,7 @@ def test_a_file_of_no_known_kind_is_rejected_with_a_reason(site):
 
 
 def test_the_tracker_names_who_has_not_sent_data(site):
-    from data_access.tracker import submission_status
+    from data_access.reads.tracker import submission_status
     from tests.helpers import load
 
     entity = "entity_code,entity_name,pillar,entity_type\nNEWOFF,A new office,Development,Other\n"
@@ -174,9 +174,9 @@ def test_the_tracker_names_who_has_not_sent_data(site):
 def test_a_step_whose_worker_died_is_reported_as_failed(site, monkeypatch):
     import datetime as dt
 
-    import uploads
-    from data_access.jobs import new_job, set_job
+    from data_access.ingest.jobs import new_job, set_job
     from data_access.users import find_user
+    from server import uploads
 
     job_id = new_job(default_engine(), "hr", "learning_activity", "lost.csv", 10)
     set_job(default_engine(), job_id, status="validating")
@@ -192,9 +192,9 @@ def test_a_step_whose_worker_died_is_reported_as_failed(site, monkeypatch):
 
 
 def test_queued_steps_wait_for_a_background_worker(site, monkeypatch):
-    from data_access.jobs import get_job
+    from data_access.ingest.jobs import get_job
     from data_access.users import find_user
-    from uploads import start_commit
+    from server.uploads import start_commit
 
     server, runner, _ = site
     monkeypatch.setenv("UPLOAD_WORKERS", "queue")
@@ -217,7 +217,7 @@ def test_queued_steps_wait_for_a_background_worker(site, monkeypatch):
 def test_two_workers_never_claim_the_same_step(site):
     from concurrent.futures import ThreadPoolExecutor
 
-    from data_access.jobs import claim_job, new_job
+    from data_access.ingest.jobs import claim_job, new_job
 
     job_id = new_job(default_engine(), "hr", "learning_activity", "race.csv", 10)
     with ThreadPoolExecutor(max_workers=8) as pool:

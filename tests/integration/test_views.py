@@ -7,10 +7,10 @@ import itertools
 import pandas as pd
 import pytest
 
-from data_access.cache import MemoryStore, data_versions
-from data_access.filters import Filters
-from data_access.targets import kpi_status, kpi_status_records
-from data_access.views import VIEWS, cached_view, data_as_of, entity_profile, filter_options, run_view
+from data_access.reads.cache import MemoryStore, data_versions
+from data_access.reads.filters import Filters
+from data_access.reads.targets import kpi_status, kpi_status_records
+from data_access.reads.views import VIEWS, cached_view, data_as_of, entity_profile, filter_options, run_view
 from tests.helpers import activity, load, load_reference, to_csv
 
 MIN = 5
@@ -158,10 +158,10 @@ def test_programme_outcomes_and_targets(store):
     ]
     # Pages read the targets once per data version: a new upload of targets is seen at once.
     actuals = run_view(store, "kpi_actuals", Filters(), MIN)
-    assert kpi_status_records(store, Filters(), actuals, data_versions(store))[0]["target"] == 0.85
+    assert kpi_status_records(store, Filters(), actuals)[0]["target"] == 0.85
     targets[0]["target"] = "0.75"
     assert load(store, "kpi_targets", to_csv(targets), "t2.csv").status == "loaded"
-    (record,) = kpi_status_records(store, Filters(), actuals, data_versions(store))
+    (record,) = kpi_status_records(store, Filters(), actuals)
     assert (record["target"], record["status"]) == (0.75, "on track")
 
 
@@ -170,7 +170,7 @@ def test_every_view_answers_on_an_empty_store(engine):
     for name, filters in itertools.product(VIEWS, [Filters(entity="NOPE"), Filters()]):
         frame = run_view(engine, name, filters, MIN)
         assert isinstance(frame, pd.DataFrame), name
-        # And through the cache, where the reference data and the LNA are read into memory.
+        # And through the cache, where tables are kept as Parquet.
         pd.testing.assert_frame_equal(cached_view(engine, store, versions, name, filters, MIN), frame, obj=name)
     assert data_as_of(engine) is None
     assert filter_options(engine)["months"] == []
@@ -195,9 +195,9 @@ def lna_rows() -> list[dict[str, str]]:
 
 
 def test_every_view_suppresses_the_same_through_the_cache_as_from_sql(store):
-    """Through the cache, the figures come from the summaries and the tables held in memory; run_view
-    alone asks SQL. Both hide the same cells."""
-    from data_access.views import INDEX_READS, _shelf
+    """Through the cache, the activity figures come from the summaries; run_view alone asks SQL. Both hide
+    the same cells."""
+    from data_access.reads.views import INDEX_READS, _shelf
 
     assert load(store, "lna", to_csv(lna_rows()), "lna.csv").status == "loaded"
     versions, cache = data_versions(store), MemoryStore()

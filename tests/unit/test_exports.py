@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from data_access.spreadsheet import neutralise
-from exports import export_frame
+from data_access.ingest.spreadsheet import neutralise
+from server.exports import export_frame
 
 
 def test_formula_cells_are_neutralised():

@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from data_access.privacy import complementary, differenced, suppress
+from data_access.reads.privacy import complementary, differenced, suppress
 
 MIN = 5
 

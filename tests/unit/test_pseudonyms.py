@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_access import pseudonyms
-from data_access.pseudonyms import Pseudonyms
+from data_access.ingest import pseudonyms
+from data_access.ingest.pseudonyms import Pseudonyms
 
 KEY = b"unit-test-key"
 

@@ -7,8 +7,8 @@ import threading
 import pandas as pd
 import pytest
 
-from data_access import reading
-from data_access.reading import ROW, open_table, opener_for
+from data_access.ingest import read as reading
+from data_access.ingest.read import ROW, open_table, opener_for
 
 
 @pytest.fixture

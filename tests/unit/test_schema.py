@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from data_access import ingest
 from data_access.contract import KINDS
 from data_access.engine import get_engine
+from data_access.ingest import load as ingest
 from data_access.migrate import current_revision, downgrade, head_revision, upgrade
 from data_access.schema import DATA_TABLES, HISTORY_TABLES, Base
 from tests.helpers import activity, load, load_reference, table_rows, to_csv

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 
 from data_access.contract import KINDS
-from data_access.reading import open_table, opener_for
+from data_access.ingest.read import open_table, opener_for
 from data_access.templates import template_csv, template_xlsx
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from data_access.filters import Filters
+from data_access.reads.filters import Filters
 
 
 def test_query_round_trips():

@@ -20,12 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
-from data_access.bulk import BulkWriter, ScratchStage
 from data_access.contract import KINDS, REFERENCE_KINDS, Kind
 from data_access.engine import write_transaction
-from data_access.reading import ROW, Opener, TableFile, UploadFormatError, open_table, opener_for
-from data_access.schema import DATA_TABLES, HISTORY_TABLES, MONTHS_RECORDED, UploadBatch, UploadBatchMonth
-from data_access.validation import (
+from data_access.ingest.bulk import BulkWriter, ScratchStage
+from data_access.ingest.read import ROW, Opener, TableFile, UploadFormatError, open_table, opener_for
+from data_access.ingest.validate import (
     Context,
     Report,
     RowError,
@@ -36,6 +35,7 @@ from data_access.validation import (
     scan_slash_orders,
     validate_chunk,
 )
+from data_access.schema import DATA_TABLES, HISTORY_TABLES, MONTHS_RECORDED, UploadBatch, UploadBatchMonth
 
 Status = Literal["loaded", "rejected", "duplicate", "valid"]
 batches = UploadBatch.__table__

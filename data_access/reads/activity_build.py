@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, and_, case, func, or_, select
 
-from data_access.activity_index import (
+from data_access.engine import arrow_batches
+from data_access.reads.activity_index import (
     COUNT_KEYS,
     TOTAL_KEYS,
     ActivityIndex,
@@ -22,9 +23,8 @@ from data_access.activity_index import (
     month_number,
     month_start,
 )
-from data_access.engine import arrow_batches
-from data_access.filters import PEOPLE_COLUMNS
-from data_access.queries_uptake import month_of
+from data_access.reads.filters import PEOPLE_COLUMNS
+from data_access.reads.uptake import month_of
 from data_access.schema import HISTORY_TABLES, DutyStation, LearningActivity, UploadBatchMonth
 
 #: Rows read per round trip while building (bounds the build's memory).

@@ -12,9 +12,9 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, redirect, url_for
 
 import settings
-from auth import sign_in
 from data_access.store import default_engine
 from data_access.users import audit, find_user
+from server.auth import sign_in
 
 
 def username_from_claims(claims: dict[str, Any]) -> str:

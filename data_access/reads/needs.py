@@ -8,11 +8,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
-from data_access.activity_index import ActivityIndex
 from data_access.contract import LEARNING_NEEDS, OTHER_AREA
-from data_access.filters import Filters, apply_people_filters, in_period
-from data_access.frames import frame_from, text_dtype
-from data_access.lna_rows import LnaRows
+from data_access.reads.activity_index import ActivityIndex
+from data_access.reads.filters import Filters, apply_people_filters, in_period
 from data_access.schema import Entity, LearningActivity, LearningNeed
 
 L = LearningNeed
@@ -27,11 +25,9 @@ def latest_cycle(conn: Connection) -> str | None:
     return conn.execute(select(func.max(L.cycle))).scalar()
 
 
-def cycle_in_view(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> str | None:
+def cycle_in_view(conn: Connection, filters: Filters) -> str | None:
     """The LNA cycle a figure shows: the filter's, else the latest (respondents never add across cycles)."""
-    if filters.cycle:
-        return filters.cycle
-    return lna.latest_cycle if lna is not None else latest_cycle(conn)
+    return filters.cycle or latest_cycle(conn)
 
 
 def _scope(query: Any, filters: Filters, *, need: bool = True, cycle: str | None = None) -> Any:
@@ -49,17 +45,12 @@ def _sums(
     conn: Connection,
     filters: Filters,
     keys: list[str],
-    lna: LnaRows | None,
     *,
     need: bool = True,
     cycle: str | None = None,
 ) -> list[tuple]:
     """(value of each of ``keys``..., respondents) per group of the slice's LNA rows, in no particular
-    order: from ``lna`` (the rows in memory) when given, else by SQL. The figures below total these
-    in plain Python and make a table once: a few hundred rows, where pandas' grouping, mapping and
-    sorting cost more than the sums."""
-    if lna is not None:
-        return lna.sums(filters, keys, need=need, cycle=cycle)
+    order. The figures below total these in plain Python (a few hundred rows)."""
     columns = [getattr(L, key) for key in keys]
     query = _scope(select(*columns, func.sum(L.respondents)), filters, need=need, cycle=cycle).group_by(*columns)
     return [tuple(row) for row in conn.execute(query).all()]
@@ -79,23 +70,23 @@ def _table(columns: dict[str, list[Any]]) -> pd.DataFrame:
     kinds = {"respondents": np.int64, "need_share": np.float64, "share_of_area": np.float64}
     if not columns["respondents"]:  # as pandas makes an empty table from no rows: every column of objects
         return pd.DataFrame({name: np.array([], dtype=object) for name in columns})
-    return frame_from(
+    return pd.DataFrame(
         {
-            name: np.array(values, dtype=kinds[name]) if name in kinds else pd.array(values, dtype=text_dtype())
+            name: np.array(values, dtype=kinds[name]) if name in kinds else pd.array(values, dtype="str")
             for name, values in columns.items()
-        }
+        }  # fmt: skip
     )
 
 
-def needs_by_need(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
+def needs_by_need(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """Per need: respondents, need_share (of all respondents in the slice), high-priority respondents and share."""
-    return frame_from(_need_columns(conn, filters, lna))
+    return pd.DataFrame(_need_columns(conn, filters))
 
 
-def _need_columns(conn: Connection, filters: Filters, lna: LnaRows | None) -> dict[str, Any]:
+def _need_columns(conn: Connection, filters: Filters) -> dict[str, Any]:
     """``needs_by_need`` as columns (arrays; the shares pd.NA when the slice has no respondents)."""
-    cycle = cycle_in_view(conn, filters, lna)
-    rows = _sums(conn, filters, ["learning_need", "priority"], lna, need=False, cycle=cycle)
+    cycle = cycle_in_view(conn, filters)
+    rows = _sums(conn, filters, ["learning_need", "priority"], need=False, cycle=cycle)
     total = sum(respondents for _, _, respondents in rows)
     per_need: dict[str, list[int]] = {}
     for need, priority, respondents in rows:
@@ -123,11 +114,11 @@ def _need_columns(conn: Connection, filters: Filters, lna: LnaRows | None) -> di
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-def needs_by_priority(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
+def needs_by_priority(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """Per area and priority: respondents and the share of the area's respondents."""
-    cycle = cycle_in_view(conn, filters, lna)
+    cycle = cycle_in_view(conn, filters)
     per_cell: dict[tuple[str, str], int] = {}
-    for need, priority, respondents in _sums(conn, filters, ["learning_need", "priority"], lna, cycle=cycle):
+    for need, priority, respondents in _sums(conn, filters, ["learning_need", "priority"], cycle=cycle):
         key = (area_of(need), priority)
         per_cell[key] = per_cell.get(key, 0) + respondents
     rows = sorted(
@@ -145,14 +136,11 @@ def needs_by_priority(conn: Connection, filters: Filters, lna: LnaRows | None = 
     )
 
 
-def needs_by_entity(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
+def needs_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """Per entity and need: respondents and the need's share of the entity's respondents."""
-    cycle = cycle_in_view(conn, filters, lna)
-    rows = sorted(_sums(conn, filters, ["entity_code", "learning_need"], lna, cycle=cycle))
-    if lna is not None:
-        names = lna.entity_names
-    else:
-        names = dict(conn.execute(select(Entity.entity_code, Entity.entity_name)).all())
+    cycle = cycle_in_view(conn, filters)
+    rows = sorted(_sums(conn, filters, ["entity_code", "learning_need"], cycle=cycle))
+    names = dict(conn.execute(select(Entity.entity_code, Entity.entity_name)).all())
     return _table(
         {
             "cycle": [cycle] * len(rows),
@@ -165,9 +153,9 @@ def needs_by_entity(conn: Connection, filters: Filters, lna: LnaRows | None = No
     )
 
 
-def needs_by_cycle(conn: Connection, filters: Filters, lna: LnaRows | None = None) -> pd.DataFrame:
+def needs_by_cycle(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """Per LNA cycle and need: respondents and the need's share of the cycle's respondents."""
-    rows = sorted(_sums(conn, filters, ["cycle", "learning_need"], lna))
+    rows = sorted(_sums(conn, filters, ["cycle", "learning_need"]))
     return _table(
         {
             "cycle": [cycle for cycle, _, _ in rows],
@@ -178,11 +166,9 @@ def needs_by_cycle(conn: Connection, filters: Filters, lna: LnaRows | None = Non
     )
 
 
-def need_gap(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, lna: LnaRows | None = None
-) -> pd.DataFrame:
+def need_gap(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """need_share in the LNA minus the need's share of completions in the period, sorted by gap."""
-    needs = _need_columns(conn, filters, lna)
+    needs = _need_columns(conn, filters)
     if index is not None and index.covers(filters):
         done = index.completions_by_need(filters)
     else:
@@ -198,7 +184,7 @@ def need_gap(
     columns = {name: needs[name] for name in ("cycle", "area", "learning_need", "respondents")}
     columns |= {"need_share": share, "completions": completions, "completion_share": completion_share, "need_gap": gap}
     taken = np.array(order, dtype=np.int64)
-    return frame_from({name: values[taken] for name, values in columns.items()})
+    return pd.DataFrame({name: values[taken] for name, values in columns.items()})
 
 
 def completions_by_need(conn: Connection, filters: Filters) -> pd.DataFrame:

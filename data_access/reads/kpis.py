@@ -8,10 +8,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, case, distinct, func, select
 
-from data_access.filters import Filters, apply_people_filters
-from data_access.queries_programmes import AVERAGES, SHARES, programme_outcomes
-from data_access.queries_uptake import latest_snapshot, uptake_by
-from data_access.reference import Reference
+from data_access.reads.filters import Filters, apply_people_filters
+from data_access.reads.programmes import AVERAGES, SHARES, programme_outcomes
+from data_access.reads.uptake import latest_snapshot, uptake_by
 from data_access.schema import Headcount
 
 RATE_DIGITS = 4
@@ -78,11 +77,8 @@ def programme_figures(conn: Connection, filters: Filters) -> dict[str, dict[str,
     }
 
 
-def staff_figures(engine: Engine, filters: Filters, reference: Reference | None = None) -> dict[str, Any]:
-    """Headcount, entities and duty stations of the latest snapshot (``headcount_figures`` on its own
-    connection, or from ``reference`` when given)."""
-    if reference is not None:
-        return reference.staff_figures(filters)
+def staff_figures(engine: Engine, filters: Filters) -> dict[str, Any]:
+    """Headcount, entities and duty stations of the latest snapshot (``headcount_figures`` on its own connection)."""
     with engine.connect() as conn:
         return headcount_figures(conn, filters)
 

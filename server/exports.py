@@ -12,12 +12,12 @@ import pandas as pd
 from flask import Flask, Response, abort, request
 
 import settings
-from auth import require, scoped
-from data_access.filters import Filters
-from data_access.spreadsheet import neutralise
+from data_access.ingest.spreadsheet import neutralise
+from data_access.reads.filters import Filters
+from data_access.reads.views import VIEWS, data_as_of, run_view
 from data_access.store import default_engine
 from data_access.users import audit
-from data_access.views import VIEWS, data_as_of, run_view
+from server.auth import require, scoped
 
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",

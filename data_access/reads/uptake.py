@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
-from data_access.activity_index import ActivityIndex
-from data_access.filters import Filters, apply_people_filters, in_period
-from data_access.frames import frame_from
+from data_access.reads.activity_index import ActivityIndex
+from data_access.reads.filters import Filters, apply_people_filters, in_period
 from data_access.schema import DutyStation, Entity, Headcount, LearningActivity
-
-if TYPE_CHECKING:
-    from data_access.reference import Reference
 
 A = LearningActivity
 
@@ -115,37 +111,24 @@ def _counts(
     return {column: frame[column].tolist() for column in frame.columns}
 
 
-def uptake_by(
-    conn: Connection,
-    filters: Filters,
-    dimension: str,
-    index: ActivityIndex | None = None,
-    reference: Reference | None = None,
-) -> pd.DataFrame:
+def uptake_by(conn: Connection, filters: Filters, dimension: str, index: ActivityIndex | None = None) -> pd.DataFrame:
     """learners, completers, activities, completions, headcount and reach_rate per ``dimension`` value.
 
     With ``index`` (the summaries of the same data version) the activity counts come from it when it
-    covers the period, and with ``reference`` the headcount from memory; the result is the same either way.
+    covers the period; the result is the same either way.
     """
-    return frame_from(uptake_by_columns(conn, filters, dimension, index, reference))
+    return pd.DataFrame(uptake_by_columns(conn, filters, dimension, index))
 
 
 def uptake_by_columns(
-    conn: Connection,
-    filters: Filters,
-    dimension: str,
-    index: ActivityIndex | None = None,
-    reference: Reference | None = None,
+    conn: Connection, filters: Filters, dimension: str, index: ActivityIndex | None = None
 ) -> dict[str, np.ndarray]:
     """``uptake_by`` as columns (arrays), before they are made a table."""
     found = _counts(conn, filters, dimension, index)
     columns = [found[c] for c in (dimension, *ACTIVITY_COUNTS)]
-    if reference is not None:
-        keys, staff = reference.headcount_columns(filters, dimension)
-    else:
-        table = headcount_by(conn, filters, dimension)
-        keys = table[dimension].tolist() if dimension != "platform" else []
-        staff = table["headcount"].tolist()
+    table = headcount_by(conn, filters, dimension)
+    keys = table[dimension].tolist() if dimension != "platform" else []
+    staff = table["headcount"].tolist()
     # Either side may lack a value (staff who learned nothing, learners outside the snapshot): an outer
     # join in key order, missing counts 0. A few hundred rows at most, so plain Python beats a merge.
     if dimension == "platform":
@@ -165,46 +148,35 @@ def uptake_by_columns(
     return out
 
 
-def uptake_total(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
-) -> pd.DataFrame:
+def uptake_total(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    return frame_from(uptake_total_columns(conn, filters, index, reference))
+    return pd.DataFrame(uptake_total_columns(conn, filters, index))
 
 
 def uptake_total_columns(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
+    conn: Connection, filters: Filters, index: ActivityIndex | None = None
 ) -> dict[str, list[Any]]:
     """``uptake_total`` as columns of one value each, before they are made a table."""
     row = _counts(conn, filters, None, index)
-    if reference is not None:
-        headcount = reference.headcount_total(filters)
-    else:
-        as_of = latest_snapshot(conn, filters)
-        headcount = 0 if as_of is None else headcount_total(conn, filters, as_of)
+    as_of = latest_snapshot(conn, filters)
+    headcount = 0 if as_of is None else headcount_total(conn, filters, as_of)
     row["headcount"] = [headcount]
     row["reach_rate"] = [row["learners"][0] / headcount if headcount > 0 else np.nan]
     return row
 
 
-def uptake_by_entity(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
-) -> pd.DataFrame:
-    columns = uptake_by_columns(conn, filters, "entity", index, reference)
-    names = reference.entities if reference is not None else entity_names(conn)
+def uptake_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    columns = uptake_by_columns(conn, filters, "entity", index)
+    names = entity_names(conn)
     found = dict(zip(names["entity"].tolist(), names["name"].tolist(), strict=True))
     codes = columns.pop("entity")
     named = {"entity": codes, "name": np.array([found.get(code) for code in codes.tolist()], dtype=object)}
-    return frame_from(named | columns)
+    return pd.DataFrame(named | columns)
 
 
-def uptake_by_duty_station(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
-) -> pd.DataFrame:
-    columns = uptake_by_columns(conn, filters, "duty_station", index, reference)
-    if reference is None:
-        return with_places(duty_stations(conn), pd.DataFrame(columns))
-    return reference.with_places(columns)
+def uptake_by_duty_station(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    columns = uptake_by_columns(conn, filters, "duty_station", index)
+    return with_places(duty_stations(conn), pd.DataFrame(columns))
 
 
 def with_places(places: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -236,16 +208,12 @@ def duty_stations(conn: Connection) -> pd.DataFrame:
     )
 
 
-def uptake_by_platform(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
-) -> pd.DataFrame:
-    return uptake_by(conn, filters, "platform", index, reference)
+def uptake_by_platform(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    return uptake_by(conn, filters, "platform", index)
 
 
-def uptake_by_location(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
-) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "location", index, reference)
+def uptake_by_location(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "location", index)
     return frame.sort_values("location").reset_index(drop=True)
 
 

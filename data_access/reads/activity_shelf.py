@@ -7,9 +7,9 @@ import threading
 
 from sqlalchemy import Connection, Engine, select
 
-from data_access.activity_build import build_index, touched_months, update_index
-from data_access.activity_index import ActivityIndex
-from data_access.cache import MemoryStore, Store, cache_key, data_versions
+from data_access.reads.activity_build import build_index, touched_months, update_index
+from data_access.reads.activity_index import ActivityIndex
+from data_access.reads.cache import Store, cache_key, data_versions
 from data_access.schema import UploadBatch
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class IndexShelf:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.built: MemoryStore[ActivityIndex | bool] = MemoryStore(capacity=2)  # False: nothing to index
+        self.built: dict[str, ActivityIndex | bool] = {}  # the latest version or two; False: nothing to index
         self.building: set[str] = set()
         self.lock = threading.Lock()
         self.latest: tuple[str, ActivityIndex] | None = None  # the newest built, to update from
@@ -76,7 +76,8 @@ class IndexShelf:
             if index is not None:
                 index.prepare()
                 self.latest = (version, index)
-            self.built.set(version, index or False)
+            with self.lock:
+                self.built = {**dict(list(self.built.items())[-1:]), version: index or False}
             return index
         except Exception:  # only slower pages: the queries fall back to SQL
             log.exception("building the activity summaries failed")

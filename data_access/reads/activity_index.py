@@ -31,8 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray
 
-from data_access.filters import PEOPLE_COLUMNS, Filters
-from data_access.frames import frame_from, text_dtype
+from data_access.reads.filters import PEOPLE_COLUMNS, Filters
 
 TOTAL_KEYS = [*PEOPLE_COLUMNS.values(), "platform", "need"]
 COUNT_KEYS = [*TOTAL_KEYS, "enrolled", "completed"]
@@ -250,11 +249,11 @@ class ActivityIndex:
     @functools.cached_property
     def _month_text(self) -> ExtensionArray:
         """Each month's label (``2024-09``), as the text the tables hold."""
-        return pd.array([_month_label(self.first_month + m) for m in range(self.months)], dtype=text_dtype())
+        return pd.array([_month_label(self.first_month + m) for m in range(self.months)], dtype="str")
 
     @functools.cached_property
     def _platform_text(self) -> ExtensionArray:
-        return pd.array(self.labels["platform"], dtype=text_dtype())
+        return pd.array(self.labels["platform"], dtype="str")
 
     @functools.cached_property
     def _completions_cube(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
@@ -512,5 +511,5 @@ def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
     """A frame with the dtypes the SQL queries' frames get (built from rows of Python values), empty
     frames included: columns of numbers and text as they are, and no rows as columns of objects."""
     if any(len(values) for values in columns.values()):
-        return frame_from(columns)
+        return pd.DataFrame(columns)
     return pd.DataFrame([], columns=list(columns))

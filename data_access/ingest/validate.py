@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data_access.contract import ALL_SCOPE, Column, Kind
-from data_access.pseudonyms import Pseudonyms, pseudonymise
-from data_access.reading import ROW
+from data_access.ingest.pseudonyms import Pseudonyms, pseudonymise
+from data_access.ingest.read import ROW
 
 HIDDEN = "(hidden)"
 _CODE = r"[A-Za-z0-9-]{1,20}"

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
-from data_access.activity_index import ActivityIndex
-from data_access.cache import DataVersions, MemoryStore, read_once
 from data_access.contract import ALL_SCOPE
-from data_access.filters import Filters
-from data_access.frames import first_row, frame_from
-from data_access.queries_programmes import participation_of, programme_outcome_columns
-from data_access.queries_uptake import uptake_total_columns
-from data_access.reference import Reference
+from data_access.reads.activity_index import ActivityIndex
+from data_access.reads.filters import Filters
+from data_access.reads.programmes import programme_outcome_columns
+from data_access.reads.uptake import uptake_total_columns
 from data_access.schema import KpiTarget, LearningActivity
 
 #: A figure at or above this fraction of its target is "at risk" rather than "off track".
@@ -50,9 +46,7 @@ def target_year(conn: Connection, filters: Filters, index: ActivityIndex | None 
     return latest.year if latest else dt.date.today().year
 
 
-def kpi_actuals(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None, reference: Reference | None = None
-) -> pd.DataFrame:
+def kpi_actuals(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
     """One row of every measurable KPI for the target year (activity in that year, cohorts named by it)."""
     year = target_year(conn, filters, index)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
@@ -61,17 +55,10 @@ def kpi_actuals(
         date_from=max(start, filters.date_from) if filters.date_from else start,
         date_to=min(end, filters.date_to) if filters.date_to else end,
     )
-    columns: dict[str, Any] = {"year": [year]} | uptake_total_columns(conn, period, index, reference)
-    columns |= programme_outcome_columns(
-        conn,
-        filters,
-        by_cohort=False,
-        overall=True,
-        cohort_year=year,
-        participation=participation_of(reference),
-    )
+    columns: dict[str, Any] = {"year": [year]} | uptake_total_columns(conn, period, index)
+    columns |= programme_outcome_columns(conn, filters, by_cohort=False, overall=True, cohort_year=year)
     del columns["cohorts"]
-    return frame_from(columns)
+    return pd.DataFrame(columns)
 
 
 def status_of(actual: float | None, target: float) -> str:
@@ -84,8 +71,6 @@ def status_of(actual: float | None, target: float) -> str:
 
 
 STATUS_COLUMNS = ("kpi", "scope", "year", "target", "actual", "status")
-#: The upload kinds the targets are read from.
-TARGET_READS = ("kpi_targets",)
 
 
 def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.DataFrame:
@@ -96,27 +81,18 @@ def kpi_status(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> pd.Da
     return pd.DataFrame(kpi_status_records(engine, filters, actuals), columns=list(STATUS_COLUMNS))
 
 
-def kpi_status_records(
-    engine: Engine, filters: Filters, actuals: pd.DataFrame, versions: DataVersions | None = None
-) -> list[dict[str, Any]]:
-    """``kpi_status`` as one dict per target (what a page draws from, without building a table).
-
-    With ``versions`` (the data versions just read) the targets are read once per process and version.
-    """
+def kpi_status_records(engine: Engine, filters: Filters, actuals: pd.DataFrame) -> list[dict[str, Any]]:
+    """``kpi_status`` as one dict per target (what a page draws from)."""
     if actuals.empty:
         return []
-    row = first_row(actuals)
+    row = actuals.iloc[0]
     year = int(row["year"])
     scopes = (ALL_SCOPE, filters.entity) if filters.entity else (ALL_SCOPE,)
-    if versions is None:
-        rows = _targets(engine, year, scopes)
-    else:
-        key = "|".join([versions.of(TARGET_READS), str(year), *scopes])
-        rows = read_once(_targets_held(engine), key, engine, versions, lambda: _targets(engine, year, scopes))
+    rows = _targets(engine, year, scopes)
     records = []
     for kpi, scope, year, target in rows:
         actual = row[MEASURED[kpi]]
-        actual = None if actual is pd.NA else actual
+        actual = None if pd.isna(actual) else actual
         values = (kpi, scope, year, target, actual, status_of(actual, target))
         records.append(dict(zip(STATUS_COLUMNS, values, strict=True)))
     return records
@@ -130,8 +106,3 @@ def _targets(engine: Engine, year: int, scopes: tuple[str, ...]) -> list[tuple[A
     )
     with engine.connect() as conn:
         return [tuple(row) for row in conn.execute(query).all()]
-
-
-@functools.cache
-def _targets_held(engine: Engine) -> MemoryStore[list[tuple[Any, ...]]]:
-    return MemoryStore(capacity=256)

@@ -31,10 +31,10 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
-from callback_guard import payload_error
-from data_access.filters import Filters
+from data_access.reads.filters import Filters
 from data_access.store import default_engine
 from data_access.users import SignedInUser, audit, authenticate, find_user
+from server.callback_guard import payload_error
 
 #: Paths anyone may fetch: static code and styles (no data), and the sign-in itself.
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico")
@@ -229,7 +229,7 @@ def register_auth(app: Any) -> None:
         return page, 429
 
     if _sso_on():
-        from sso import register_sso
+        from server.sso import register_sso
 
         register_sso(server)
 

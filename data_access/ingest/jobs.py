@@ -21,11 +21,11 @@ from sqlalchemy import Engine, insert, select, update
 
 from data_access.contract import KINDS
 from data_access.engine import write_transaction
-from data_access.ingest import IngestResult, ingest
-from data_access.reading import ROW, UploadFormatError, open_table, opener_for
+from data_access.ingest.load import IngestResult, ingest
+from data_access.ingest.read import ROW, UploadFormatError, open_table, opener_for
+from data_access.ingest.spreadsheet import neutralise
+from data_access.ingest.validate import header_name
 from data_access.schema import UploadJob
-from data_access.spreadsheet import neutralise
-from data_access.validation import header_name
 
 
 def new_job(engine: Engine, username: str, kind: str, file_name: str, size_bytes: int) -> str:
@@ -53,10 +53,10 @@ def get_job(engine: Engine, job_id: str) -> dict[str, Any] | None:
     """The job as a dict (``report`` parsed), or None."""
     columns = [c for c in UploadJob.__table__.columns]  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        row = conn.execute(select(*columns).where(UploadJob.id == job_id)).first()
+        row = conn.execute(select(*columns).where(UploadJob.id == job_id)).mappings().first()
     if row is None:
         return None
-    job = dict(row._mapping)
+    job = dict(row)
     job["report"] = json.loads(job["report"]) if job["report"] else None
     return job
 

@@ -21,10 +21,8 @@ from typing import Any
 from flask import Flask, Response, abort, jsonify, request
 
 import settings
-from auth import require
-from data_access.cache import freeze_kept
 from data_access.contract import KINDS
-from data_access.jobs import (
+from data_access.ingest.jobs import (
     bad_rows_csv,
     claim_job,
     get_job,
@@ -34,11 +32,11 @@ from data_access.jobs import (
     set_job,
     suggest_kind,
 )
+from data_access.reads.views import warm_views
 from data_access.store import default_cache, default_engine
 from data_access.templates import template_csv, template_xlsx
 from data_access.users import SignedInUser, audit, audit_upload
-from data_access.views import warm_views
-from pages._context import prerender
+from server.auth import require
 
 BLOCK = 1 << 20
 STALE_SECONDS = 24 * 3600
@@ -163,14 +161,12 @@ def finish(job_id: str) -> None:
 
 
 def warm_cache() -> None:
-    """Compute the figures people open first at the new data version now, and render their pages,
-    not when someone opens them."""
+    """After a commit or rollback: bring the activity summaries and the unfiltered figures current now,
+    not when the next person opens a page."""
     try:
-        engine, store = default_engine(), default_cache(settings.get("CACHE_URL"))
-        prerender(warm_views(engine, store, settings.get_int("MIN_CELL_SIZE")), engine)
+        warm_views(default_engine(), default_cache(settings.get("CACHE_URL")), settings.get_int("MIN_CELL_SIZE"))
     except Exception:  # only a slower first page, never a failed upload
         log.exception("warming the cache failed")
-    freeze_kept()  # what the warm-up keeps stays out of the collector's full passes
 
 
 def warm_cache_in_background() -> None:

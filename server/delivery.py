@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from pathlib import Path
 
-from dash import Dash
 from flask import Flask, Request, Response, request, send_file
 from flask_compress import Compress
 
@@ -66,7 +64,7 @@ EARLY_SCRIPTS = (
 #: What is sent at ``PLOTLY_URL`` instead of plotly.py's full plotly.js (4.8 MB, 35 trace types): the
 #: same version with only the trace types the charts draw (1.4 MB), built by ``vendor/plotly/build.sh``.
 #: The browser reads and runs a third as much on every page load.
-PLOTLY_BUNDLE = Path(__file__).resolve().parent / "vendor" / "plotly" / "plotly-dashboard.min.js"
+PLOTLY_BUNDLE = Path(__file__).resolve().parent.parent / "vendor" / "plotly" / "plotly-dashboard.min.js"
 BUNDLED_TRACES = frozenset({"bar", "heatmap", "scatter", "scattergeo"})
 
 
@@ -87,26 +85,6 @@ def _plotly_bundle() -> Response:
 @functools.cache
 def _bundle_tag() -> str:
     return hashlib.sha256(PLOTLY_BUNDLE.read_bytes()).hexdigest()[:32]
-
-
-#: Dash's script tag for @babel/polyfill (core-js 2 and regenerator-runtime, for browsers before 2017).
-POLYFILL_TAG = re.compile(r'<script src="[^"]*/polyfill@[^"]*"></script>\n?')
-
-
-def without_polyfill(app: Dash) -> None:
-    """Leave @babel/polyfill out of the index page.
-
-    Every browser Dash 4 supports has what core-js 2 adds, yet it ran for about 75 ms on each page
-    load here, and replaced the native ``String.prototype.trim`` with a slower one that dcc's
-    dropdowns call for every option. Dash's code needs only its ``regeneratorRuntime`` (lazy
-    components call it): ``assets/regenerator-runtime.js`` provides that, 25 KB instead of 99 KB.
-    """
-    interpolate = app.interpolate_index
-
-    def interpolate_index(**parts: str) -> str:
-        return interpolate(**{**parts, "scripts": POLYFILL_TAG.sub("", parts.get("scripts", ""))})
-
-    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
 
 
 def with_early_scripts(index_string: str) -> str:

@@ -21,8 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_access.frames import column_values, frame_from
-
 
 def small(values: pd.Series, min_cell: int) -> pd.Series:
     """True where a count is a small, non-zero number of people."""
@@ -43,7 +41,7 @@ def _group_codes(frame: pd.DataFrame, groups: list[str]) -> np.ndarray:
     """A number per row naming its group of siblings (missing values form a group of their own)."""
     codes = np.zeros(len(frame), dtype=np.int64)
     for column in groups:
-        local, uniques = pd.factorize(column_values(frame, column), use_na_sentinel=False)
+        local, uniques = pd.factorize(frame[column].array, use_na_sentinel=False)
         codes = codes * max(1, len(uniques)) + local
     return codes
 
@@ -69,21 +67,14 @@ def differenced(
     columns: list[str],
     keys: list[str],
     min_cell: int,
-    mine: np.ndarray | None = None,
-    theirs: np.ndarray | None = None,
-    rows: dict[Any, int] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``.
-
-    ``mine`` and ``theirs`` are ``count_matrix(child, columns)`` and ``count_matrix(parent, columns)``,
-    and ``rows`` is ``row_lookup(parent, keys)``, when the caller has them already.
-    """
+    """Per count column: True where the parent slice's cell exceeds the child's by fewer than ``min_cell``."""
     if parent.empty:
         return {column: np.zeros(len(child), dtype=bool) for column in columns}
-    mine = count_matrix(child, columns) if mine is None else mine
-    theirs = count_matrix(parent, columns) if theirs is None else theirs
+    mine = count_matrix(child, columns)
+    theirs = count_matrix(parent, columns)
     if keys:
-        where = _rows_of(child, row_lookup(parent, keys) if rows is None else rows, keys)
+        where = _rows_of(child, row_lookup(parent, keys), keys)
         theirs = np.where((where >= 0)[:, np.newaxis], theirs[where], np.nan)
     else:
         theirs = np.broadcast_to(theirs[:1], mine.shape)
@@ -110,7 +101,7 @@ def _keys(frame: pd.DataFrame, keys: list[str]) -> list[Any]:
     so that missing keys match one another."""
     columns = []
     for key in keys:
-        values = np.asarray(column_values(frame, key), dtype=object)
+        values = np.asarray(frame[key].array, dtype=object)
         missing = pd.isna(values)
         columns.append((np.where(missing, None, values) if missing.any() else values).tolist())
     return columns[0] if len(columns) == 1 else list(zip(*columns, strict=True))
@@ -120,7 +111,7 @@ def count_matrix(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Columns as one float array (rows x columns), NaN where a cell holds no number."""
     matrix = np.empty((len(frame), len(columns)))
     for position, column in enumerate(columns):
-        matrix[:, position] = _numbers(column_values(frame, column))
+        matrix[:, position] = _numbers(frame[column].array)
     return matrix
 
 
@@ -140,24 +131,20 @@ def suppress(
     min_cell: int,
     groups: list[str] | None = None,
     extra: Mapping[str, np.ndarray] | None = None,
-    count_values: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """The frame with small counts suppressed and the rates built on them withheld.
 
     ``rates`` maps each rate column to the count columns it is built on; ``groups`` names
     the columns whose rows are siblings for complementary suppression (None: no siblings,
-    []: all rows are siblings); ``extra`` adds masks found by differencing; ``count_values`` is
-    ``count_matrix(frame, counts)`` when the caller has it already.
+    []: all rows are siblings); ``extra`` adds masks found by differencing.
     """
     codes: np.ndarray | None = None
     counts, rates = list(counts), dict(rates)
     # Columns taken one by one are costly in pandas: only those kept as they are.
     columns: dict[str, object] = {
-        column: None if column in rates or column in counts else column_values(frame, column)
-        for column in frame.columns
+        column: None if column in rates or column in counts else frame[column].array for column in frame.columns
     }
-    if count_values is None:
-        count_values = count_matrix(frame, counts)
+    count_values = count_matrix(frame, counts)
     rate_values = count_matrix(frame, list(rates))
     # Worked out for all the columns at once, then handed out column by column (Fortran order keeps
     # each column's values together, so each array below is a view).
@@ -182,7 +169,7 @@ def suppress(
         withheld = masks[:, built_on].any(axis=1) if built_on else np.zeros(len(frame), dtype=bool)
         columns[rate] = pd.arrays.FloatingArray(rate_numbers[:, position], withheld | rate_missing[:, position])
     # One new table, rather than a copy changed column by column.
-    return frame_from(columns, index=frame.index)
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def label(min_cell: int) -> str:

@@ -1,0 +1,1 @@
+"""Figures out: filters, the named views with their queries, small-cell suppression, the cache."""

@@ -1,0 +1,128 @@
+"""The one cache: view tables keyed by the data version, so a commit or rollback is seen everywhere at once.
+
+The data version changes with every loaded or rolled-back batch; a key holds it, so no entry
+ever has to be invalidated: after a change, every worker simply asks for new keys. With
+``CACHE_URL=redis://...`` all workers share one cache; otherwise each process keeps its own
+small in-memory one. Tables are stored as Parquet bytes (never pickle), so no caller can change
+what another reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Protocol
+
+import pandas as pd
+from sqlalchemy import Engine, func, select
+
+from data_access.schema import UploadBatch
+
+ENTRY_SECONDS = 24 * 3600
+log = logging.getLogger(__name__)
+
+
+class DataVersions(dict[str, str]):
+    """Per upload kind, a version that changes with every loaded or rolled-back batch of that kind."""
+
+    def of(self, kinds: tuple[str, ...]) -> str:
+        """The version of the data a figure reads: only the kinds it reads."""
+        return "|".join(f"{kind}={self.get(kind, '0')}" for kind in sorted(kinds))
+
+
+def data_versions(engine: Engine) -> DataVersions:
+    """One small grouped query: each kind's newest batch id and latest rollback."""
+    query = select(UploadBatch.kind, func.max(UploadBatch.id), func.max(UploadBatch.rolled_back_at)).group_by(
+        UploadBatch.kind
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return DataVersions({kind: f"{newest}:{rolled.isoformat() if rolled else '-'}" for kind, newest, rolled in rows})
+
+
+class Store(Protocol):
+    shared: bool  # whether other processes read it too
+
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, value: bytes) -> None: ...
+
+
+class MemoryStore:
+    """A per-process LRU of at most ``capacity`` entries."""
+
+    shared = False
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            value = self.entries.get(key)
+            if value is not None:
+                self.entries.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+
+
+class RedisStore:
+    """Entries shared by every worker, expiring after a day (old data versions just age out)."""
+
+    shared = True
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=2)
+
+    def get(self, key: str) -> bytes | None:
+        return self.client.get(key)  # type: ignore[return-value]
+
+    def set(self, key: str, value: bytes) -> None:
+        self.client.set(key, value, ex=ENTRY_SECONDS)
+
+
+def cached_table(store: Store, key: str, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """The table at ``key``, computed and kept when the store does not hold it.
+
+    Every caller gets the table as the store keeps it, found or computed. A cache that is down
+    only makes pages slower, never wrong: its errors are logged and the table is computed.
+    """
+    try:
+        found = store.get(key)
+    except Exception:
+        log.warning("the cache could not be read; computing instead", exc_info=True)
+        found = None
+    if found is not None:
+        return from_bytes(found)
+    value = to_bytes(compute())
+    try:
+        store.set(key, value)
+    except Exception:
+        log.warning("the cache could not be written", exc_info=True)
+    return from_bytes(value)  # the same table a later visit reads back
+
+
+def cache_key(*parts: str) -> str:
+    return "learning:view:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def to_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def from_bytes(value: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(value))
