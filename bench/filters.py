@@ -1,4 +1,4 @@
-"""Benchmark (issue 6, target 1): each page's main filter callback, at scale, beside Datasette.
+"""Benchmark: each page's server round trip for a filter change, at scale, beside Datasette.
 
     .venv/bin/python bench/filters.py --rows 5000000 --keep /tmp/filters-bench
     .venv/bin/python bench/filters.py --db /tmp/filters-bench          # reuse that store
@@ -7,16 +7,7 @@ Builds a SQLite store: the demo data plus ROWS synthetic learning_activity rows 
 follow the demo's latest headcount (entity, duty station, category and gender in their real
 proportions, so the largest duty station holds its real share of the rows; about 1.2 learners
 per staff member, each with many courses). The activity summaries are built (timed), then the
-unfiltered views are warmed.
-
-With ``--warm-slices`` the warm-up is what a commit runs in the background: it also computes the
-filters people click first (each platform, gender, staff category and entity, the largest duty
-stations, each calendar year) and renders their pages, and the times show what a visit after that
-warm-up costs.
-
-An entity profile is opened before it is narrowed (each interaction adds a filter to the entity), so
-the profile is visited first and the bench waits for the refinements it renders ahead
-(``PREFETCH_PROFILES``); a last row times the same interactions with nothing rendered ahead.
+unfiltered views are warmed, as a commit does.
 
 A filter change puts the filters in the URL, and the page router's ``/_dash-update-component``
 renders the page; that round trip is what is timed, in process through Flask's test client, for
@@ -198,9 +189,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
     parser.add_argument("--db", type=Path, help="reuse a store built earlier with --keep")
-    parser.add_argument(
-        "--warm-slices", action="store_true", help="let the warm-up also compute the first-click slices"
-    )
     args = parser.parse_args()
     folder = args.db or args.keep or Path(tempfile.mkdtemp(prefix="filters-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -209,17 +197,13 @@ def main() -> None:
     if not args.db:
         build(folder, args.rows)
 
-    from pages._prefetch import wait_for_prefetch
-
     import settings
     from app import server
     from data_access.reads import views
     from data_access.reads.activity_shelf import INDEX_READS
-    from data_access.reads.cache import data_versions, freeze_kept
+    from data_access.reads.cache import data_versions
     from data_access.store import default_cache, default_engine
     from data_access.users import create_user
-    from pages import _context as page_context
-    from server.uploads import warm_cache
 
     engine = default_engine()
     min_cell = settings.get_int("MIN_CELL_SIZE")
@@ -231,26 +215,14 @@ def main() -> None:
         "they stay built below: emptying the cache empties the view tables, not the summaries"
     )
 
-    def fresh_cache(slices: bool = False) -> float:
-        """Empty this process's caches (view tables, rendered pages) and warm the unfiltered views
-        (``slices``: all a commit warms, and renders)."""
+    def fresh_cache() -> float:
+        """Empty this process's cache of view tables and warm the unfiltered views, as after a commit."""
         default_cache.cache_clear()
-        views._decoded.cache_clear()
-        page_context._rendered_pages.cache_clear()
-        page_context._pages_ahead.cache_clear()
         start = time.perf_counter()
-        if slices:
-            warm_cache()
-        else:  # as a commit's warm-up ends (uploads.warm_cache): what it keeps is left out of full collections
-            views.warm_views(engine, default_cache(settings.get("CACHE_URL")), min_cell, slices=False)
-            freeze_kept()
+        views.warm_views(engine, default_cache(settings.get("CACHE_URL")), min_cell)
         return time.perf_counter() - start
 
-    if args.warm_slices:
-        seconds = fresh_cache(slices=True)
-        print(f"warmed the first-click slices' views and rendered their pages in {seconds:.1f} s, as after a commit")
-    else:
-        print(f"warmed the unfiltered views in {fresh_cache():.1f} s; the first-click slices are left cold")
+    print(f"warmed the unfiltered views in {fresh_cache():.1f} s; every filtered slice is left cold")
     if not args.db:
         create_user(engine, "bench", "bench-password-long", "viewer")
     call = page_router(server, "bench")
@@ -268,20 +240,8 @@ def main() -> None:
             f"{statistics.median(warm):>12.1f}{percentile(warm, 0.95):>10.1f}{slowest:>32}{cold[slowest]:>7.0f} ms"
         )
 
-    profile_opened = []
     for path in PAGES:
-        if path.startswith("/entity/"):  # a leader opens the profile, reads it, then narrows it
-            opened = call(path, "")
-            start = time.perf_counter()
-            wait_for_prefetch()
-            profile_opened.append(f"opening {path} took {opened:.1f} ms; its refinements were rendered "
-                                  f"ahead in {time.perf_counter() - start:.1f} s, in the background")  # fmt: skip
         measure(path, path)
-    print("\n".join(profile_opened))
-    os.environ["PREFETCH_PROFILES"] = "off"
-    fresh_cache(slices=args.warm_slices)
-    measure(PAGES[-1], "  (none ahead)")
-    os.environ.pop("PREFETCH_PROFILES")
     station = largest(engine, "duty_station_code")[0]
     print(f"worst case, the largest duty station ({station}), cold, five runs with the cache emptied between:")
     for path in PAGES:

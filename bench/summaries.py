@@ -1,4 +1,4 @@
-"""Benchmark (issue 6, target 3): ingest with the activity summaries kept current.
+"""Benchmark: ingest with the activity summaries kept current.
 
     .venv/bin/python bench/filters.py --rows 5000000 --keep /tmp/filters-bench   # once, builds the store
     cp -r /tmp/filters-bench /tmp/summaries-bench                                  # this run adds a month

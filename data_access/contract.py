@@ -1,7 +1,7 @@
 """The upload contract, declared once.
 
 Validation, the downloadable templates, the data dictionary and the README's
-contract section are all generated from ``KINDS``. Mirrors ``shared/data-contract.md``.
+contract section are all generated from ``KINDS``.
 """
 
 from __future__ import annotations

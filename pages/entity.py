@@ -9,22 +9,18 @@ from dash import dcc, html
 from components import charts
 from components.figure_card import empty_state
 from components.filters import click_graph_id, filter_bar
-from components.kpi import kpi_card, target_card
+from components.kpi import kpi_card
 from components.page_context import PageContext, page_layout
+from components.sections import grid, heading, people_cards, platforms_card, programmes_card, target_row, top_needs_card
 from components.theme import count_text
-from data_access.reads.targets import kpi_status_records
 from data_access.reads.views import entity_profile
 
 dash.register_page(
-    __name__,
-    path_template="/entity/<code>",
-    name="Entity profile",
-    title="Entity profile",
-    order=4,
-    nav=False,
+    __name__, path_template="/entity/<code>", name="Entity profile", title="Entity profile", order=4, nav=False
 )
 
 TOP_NEEDS = 8
+TOP_STATIONS = 15
 
 
 def layout(code: str | None = None, **query: str) -> html.Div:
@@ -42,86 +38,31 @@ def content(page: PageContext) -> html.Div:
                 dcc.Link("See all entities on the uptake page", href="/uptake"),
             ]
         )
-    total = page.view("uptake_total").iloc[0]
-    targets = kpi_status_records(page.engine, page.filters, page.view("kpi_actuals"))
-    needs = page.view("needs_by_need").head(TOP_NEEDS)
-    programmes = page.view("programme_summary")
-    stations = page.view("uptake_by_duty_station").head(15)
-    cards = [
-        kpi_card("Staff (headcount)", count_text(total["headcount"], page.min_cell)),
-        kpi_card("Learners", count_text(total["learners"], page.min_cell), "on any platform in the period"),
-        kpi_card("Completers", count_text(total["completers"], page.min_cell), "completed a course in the period"),
-        kpi_card(
-            "Programme graduates",
-            count_text(page.view("programme_total").iloc[0]["graduates"], page.min_cell),
-            "all leadership programmes, all cohorts",
-        ),
-    ]
+    graduates = count_text(page.view("programme_total").iloc[0]["graduates"], page.min_cell)
+    cards = [*people_cards(page), kpi_card("Programme graduates", graduates, "all leadership programmes, all cohorts")]
+    stations = page.view("uptake_by_duty_station").head(TOP_STATIONS)
+    reach = charts.reach(
+        stations,
+        "duty_station",
+        min_cell=page.min_cell,
+        labels=stations["name"].fillna(stations["duty_station"]).tolist(),
+    )
+    station_id = click_graph_id("duty_station", "uptake_by_duty_station")
     return html.Div(
         [
-            html.H1(f"{profile['entity_name']} ({profile['entity_code']})", className="h3"),
-            html.P(f"{profile['pillar']} · {profile['entity_type']} · {page.describe()}", className="text-muted"),
+            *heading(
+                f"{profile['entity_name']} ({profile['entity_code']})",
+                f"{profile['pillar']} · {profile['entity_type']} · {page.describe()}",
+            ),
             filter_bar(page.filters, page.options, hide=("entity",), clear_href=f"/entity/{profile['entity_code']}"),
             dbc.Row([dbc.Col(card, xs=6, md=3, className="mb-3") for card in cards], id="entity-cards"),
             html.H2("Against targets", className="h5"),
-            dbc.Row(
-                [dbc.Col(target_card(**row), xs=12, sm=6, lg=3, className="mb-3") for row in targets]
-                or [dbc.Col(html.P("No KPI targets for this year.", className="text-muted"))],
-                id="entity-targets",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("platform", "uptake_by_platform"),
-                            "Learning platforms",
-                            "uptake_by_platform",
-                            charts.count_bars(
-                                page.view("uptake_by_platform"),
-                                "platform",
-                                {"learners": "Learners", "completers": "Completers", "completions": "Completions"},
-                                min_cell=page.min_cell,
-                            ),
-                        ),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("learning_need", "needs_by_need"),
-                            f"Top {TOP_NEEDS} learning needs",
-                            "needs_by_need",
-                            charts.need_shares(needs, min_cell=page.min_cell, by_area=False),
-                        ),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("duty_station", "uptake_by_duty_station"),
-                            "Duty stations: reach",
-                            "uptake_by_duty_station",
-                            charts.reach(
-                                stations,
-                                "duty_station",
-                                min_cell=page.min_cell,
-                                labels=stations["name"].fillna(stations["duty_station"]).tolist(),
-                            ),
-                        ),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("programme", "programme_summary"),
-                            "Leadership programmes: completion rate",
-                            "programme_summary",
-                            charts.programme_completion(programmes, min_cell=page.min_cell),
-                        ),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                ]
+            target_row(page, "entity-targets"),
+            grid(
+                (platforms_card(page, "Learning platforms"), 6),
+                (top_needs_card(page, TOP_NEEDS, by_area=False), 6),
+                (page.card(station_id, "Duty stations: reach", "uptake_by_duty_station", reach), 6),
+                (programmes_card(page, "Leadership programmes: completion rate"), 6),
             ),
         ]
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
 from components.page_context import PageContext, page_layout
+from components.sections import grid, programmes_card
 
 dash.register_page(__name__, path="/leadership", name="Leadership programmes", title="Leadership programmes", order=3)
 
@@ -53,55 +53,45 @@ def content(page: PageContext) -> html.Div:
                 hide=("from_month", "to_month", "platform"),
                 clear_href="/leadership",
             ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("programme", "programme_summary"),
-                            "Completion rate and graduates per programme",
-                            "programme_summary",
-                            charts.programme_completion(summary, min_cell=page.min_cell),
-                            note="Completion rate: completed / all participants. Click a programme to filter by it.",
-                        ),
-                        lg=6,
-                        className="mb-3",
+            grid(
+                (
+                    programmes_card(
+                        page,
+                        "Completion rate and graduates per programme",
+                        note="Completion rate: completed / all participants. Click a programme to filter by it.",
                     ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("programme", "programme_cohorts"),
-                            "Completion rate per cohort",
-                            "programme_cohorts",
-                            charts.cohort_lines(
-                                page.view("programme_cohorts"), "completion_rate", label="Completion rate"
-                            ),
-                            note="Cohorts still running show a low rate until their participants complete.",
-                        ),
-                        lg=6,
-                        className="mb-3",
+                    6,
+                ),
+                (
+                    page.card(
+                        click_graph_id("programme", "programme_cohorts"),
+                        "Completion rate per cohort",
+                        "programme_cohorts",
+                        charts.cohort_lines(page.view("programme_cohorts"), "completion_rate", label="Completion rate"),
+                        note="Cohorts still running show a low rate until their participants complete.",
                     ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("programme", "programme_shares"),
-                            "Who takes part and who graduates: women, field and national personnel",
-                            "programme_summary",
-                            share_figure(page, summary, page.view("workforce_baseline")),
-                            note=SHARES_NOTE,
-                        ),
-                        lg=12,
-                        className="mb-3",
+                    6,
+                ),
+                (
+                    page.card(
+                        click_graph_id("programme", "programme_shares"),
+                        "Who takes part and who graduates: women, field and national personnel",
+                        "programme_summary",
+                        share_figure(page, summary, page.view("workforce_baseline")),
+                        note=SHARES_NOTE,
                     ),
-                    dbc.Col(
-                        page.card(
-                            "leadership-evaluation",
-                            "Evaluation levels 1-3 per programme",
-                            "programme_summary",
-                            charts.small_multiples(summary, "programme", EVALUATION),
-                            note="Only where evaluations were uploaded; withheld below the minimum number of people.",
-                        ),
-                        lg=12,
-                        className="mb-3",
+                    12,
+                ),
+                (
+                    page.card(
+                        "leadership-evaluation",
+                        "Evaluation levels 1-3 per programme",
+                        "programme_summary",
+                        charts.small_multiples(summary, "programme", EVALUATION),
+                        note="Only where evaluations were uploaded; withheld below the minimum number of people.",
                     ),
-                ]
+                    12,
+                ),
             ),
         ]
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import html
 
 from components import charts
 from components.filters import click_graph_id, filter_bar
 from components.page_context import PageContext, page_layout
+from components.sections import grid
 
 dash.register_page(__name__, path="/needs", name="Learning needs", title="Learning needs analysis", order=1)
 
@@ -47,75 +47,68 @@ def content(page: PageContext) -> html.Div:
                 hide=("from_month", "to_month", "platform"),
                 clear_href="/needs",
             ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("learning_need", "needs_by_need"),
-                            f"Learning needs by area, LNA {cycle}",
-                            "needs_by_need",
-                            charts.need_shares(needs, min_cell=page.min_cell),
-                            note=NEED_SHARE_NOTE,
-                        ),
-                        lg=6,
-                        className="mb-3",
+            grid(
+                (
+                    page.card(
+                        click_graph_id("learning_need", "needs_by_need"),
+                        f"Learning needs by area, LNA {cycle}",
+                        "needs_by_need",
+                        charts.need_shares(needs, min_cell=page.min_cell),
+                        note=NEED_SHARE_NOTE,
                     ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("learning_need", "need_gap"),
-                            "Needs against uptake: where learning lags behind need",
-                            "need_gap",
-                            charts.diverging_gap(page.view("need_gap"), min_cell=page.min_cell),
-                            note=GAP_NOTE,
-                        ),
-                        lg=6,
-                        className="mb-3",
+                    6,
+                ),
+                (
+                    page.card(
+                        click_graph_id("learning_need", "need_gap"),
+                        "Needs against uptake: where learning lags behind need",
+                        "need_gap",
+                        charts.diverging_gap(page.view("need_gap"), min_cell=page.min_cell),
+                        note=GAP_NOTE,
                     ),
-                    dbc.Col(
-                        page.card(
-                            "needs-priority",
-                            "Priority mix per area",
-                            "needs_by_priority",
-                            charts.stacked_shares(
-                                page.view("needs_by_priority"),
-                                "area",
-                                "priority",
-                                "share_of_area",
-                                ("high", "medium", "low"),
-                            ),
+                    6,
+                ),
+                (
+                    page.card(
+                        "needs-priority",
+                        "Priority mix per area",
+                        "needs_by_priority",
+                        charts.stacked_shares(
+                            page.view("needs_by_priority"),
+                            "area",
+                            "priority",
+                            "share_of_area",
+                            ("high", "medium", "low"),
                         ),
-                        lg=6,
-                        className="mb-3",
                     ),
-                    dbc.Col(
-                        page.card(
-                            "needs-cycles",
-                            "Needs across LNA cycles",
-                            "needs_by_cycle",
-                            charts.grouped_shares(
-                                page.view("needs_by_cycle"),
-                                "learning_need",
-                                "cycle",
-                                "need_share",
-                                min_cell=page.min_cell,
-                            ),
-                            note="Share of each cycle's respondents naming the need.",
+                    6,
+                ),
+                (
+                    page.card(
+                        "needs-cycles",
+                        "Needs across LNA cycles",
+                        "needs_by_cycle",
+                        charts.grouped_shares(
+                            page.view("needs_by_cycle"),
+                            "learning_need",
+                            "cycle",
+                            "need_share",
+                            min_cell=page.min_cell,
                         ),
-                        lg=6,
-                        className="mb-3",
+                        note="Share of each cycle's respondents naming the need.",
                     ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("entity", "needs_by_entity"),
-                            f"Needs per entity, LNA {cycle}: share of the entity's respondents",
-                            "needs_by_entity",
-                            charts.heatmap(by_entity, "entity", "learning_need", "need_share", row_labels=entity_names),
-                            note=HEATMAP_NOTE,
-                        ),
-                        lg=12,
-                        className="mb-3",
+                    6,
+                ),
+                (
+                    page.card(
+                        click_graph_id("entity", "needs_by_entity"),
+                        f"Needs per entity, LNA {cycle}: share of the entity's respondents",
+                        "needs_by_entity",
+                        charts.heatmap(by_entity, "entity", "learning_need", "need_share", row_labels=entity_names),
+                        note=HEATMAP_NOTE,
                     ),
-                ]
+                    12,
+                ),
             ),
         ]
     )

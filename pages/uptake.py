@@ -9,12 +9,12 @@ from dash import html
 from components import charts
 from components.filters import click_graph_id, filter_bar
 from components.page_context import PageContext, page_layout
+from components.sections import grid, heading, platforms_card
 
 dash.register_page(__name__, path="/uptake", name="Uptake", title="Uptake of learning platforms", order=2)
 
 UPTAKE_MAP = click_graph_id("duty_station", "uptake_by_duty_station")
 TOP_DUTY_STATIONS = 25
-UPTAKE_SERIES = {"learners": "Learners", "completers": "Completers", "completions": "Completions"}
 
 
 def _reach(page: PageContext, view: str, category: str, title: str, action: str) -> dbc.Card:
@@ -31,83 +31,63 @@ def content(page: PageContext) -> html.Div:
     top_stations = stations.head(TOP_DUTY_STATIONS)
     return html.Div(
         [
-            html.H1("Uptake of learning platforms", className="h3"),
-            html.P(page.describe(), className="text-muted"),
+            *heading("Uptake of learning platforms", page.describe()),
             filter_bar(page.filters, page.options, clear_href="/uptake"),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("platform", "uptake_by_platform"),
-                            "Per platform",
-                            "uptake_by_platform",
-                            charts.count_bars(
-                                page.view("uptake_by_platform"), "platform", UPTAKE_SERIES, min_cell=page.min_cell
-                            ),
-                            note="Click a platform to filter by it.",
+            grid(
+                (platforms_card(page, "Per platform"), 6),
+                (
+                    page.card(
+                        "uptake-location",
+                        "Headquarters and field: reach",
+                        "uptake_by_location",
+                        charts.reach(page.view("uptake_by_location"), "location", min_cell=page.min_cell),
+                    ),
+                    6,
+                ),
+                (
+                    page.card(
+                        "uptake-trend",
+                        "Learners enrolling per month, by platform",
+                        "uptake_by_month",
+                        charts.monthly_lines(
+                            page.view("uptake_by_month"),
+                            "learners_enrolling",
+                            min_cell=page.min_cell,
+                            label="learners enrolling",
                         ),
-                        lg=6,
-                        className="mb-3",
                     ),
-                    dbc.Col(
-                        page.card(
-                            "uptake-location",
-                            "Headquarters and field: reach",
-                            "uptake_by_location",
-                            charts.reach(page.view("uptake_by_location"), "location", min_cell=page.min_cell),
+                    12,
+                ),
+                (
+                    page.card(
+                        UPTAKE_MAP,
+                        "Duty stations: learners (size) and reach (colour)",
+                        "uptake_by_duty_station",
+                        charts.duty_station_map(stations, min_cell=page.min_cell),
+                        note="Click a duty station to filter by it.",
+                    ),
+                    12,
+                ),
+                (
+                    _reach(page, "uptake_by_entity", "entity", "Reach per entity", "entity"),
+                    6,
+                ),
+                (
+                    page.card(
+                        click_graph_id("duty_station", "uptake_by_duty_station_top"),
+                        f"The {TOP_DUTY_STATIONS} duty stations with most learners",
+                        "uptake_by_duty_station",
+                        charts.count_bars(
+                            top_stations,
+                            "duty_station",
+                            {"learners": "Learners", "completers": "Completers"},
+                            min_cell=page.min_cell,
+                            labels=top_stations["name"].fillna(top_stations["duty_station"]).tolist(),
                         ),
-                        lg=6,
-                        className="mb-3",
+                        note="Click a duty station to filter by it; the table lists all of them.",
                     ),
-                    dbc.Col(
-                        page.card(
-                            "uptake-trend",
-                            "Learners enrolling per month, by platform",
-                            "uptake_by_month",
-                            charts.monthly_lines(
-                                page.view("uptake_by_month"),
-                                "learners_enrolling",
-                                min_cell=page.min_cell,
-                                label="learners enrolling",
-                            ),
-                        ),
-                        lg=12,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        page.card(
-                            UPTAKE_MAP,
-                            "Duty stations: learners (size) and reach (colour)",
-                            "uptake_by_duty_station",
-                            charts.duty_station_map(stations, min_cell=page.min_cell),
-                            note="Click a duty station to filter by it.",
-                        ),
-                        lg=12,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        _reach(page, "uptake_by_entity", "entity", "Reach per entity", "entity"),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                    dbc.Col(
-                        page.card(
-                            click_graph_id("duty_station", "uptake_by_duty_station_top"),
-                            f"The {TOP_DUTY_STATIONS} duty stations with most learners",
-                            "uptake_by_duty_station",
-                            charts.count_bars(
-                                top_stations,
-                                "duty_station",
-                                {"learners": "Learners", "completers": "Completers"},
-                                min_cell=page.min_cell,
-                                labels=top_stations["name"].fillna(top_stations["duty_station"]).tolist(),
-                            ),
-                            note="Click a duty station to filter by it; the table lists all of them.",
-                        ),
-                        lg=6,
-                        className="mb-3",
-                    ),
-                ]
+                    6,
+                ),
             ),
         ]
     )

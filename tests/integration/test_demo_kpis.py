@@ -1,4 +1,4 @@
-"""The bundled demo data reproduces the seed figures, asserted through the `kpis` command."""
+"""The bundled demo data reproduces the published figures, asserted through the `kpis` command."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def test_differencing_several_counts_at_once_keeps_each_apart():
 
 
 def _complementary_one_group_at_a_time(frame, column, mask, groups):  # type: ignore[no-untyped-def]
-    """The rule as first written, group by group: the reference the vectorised version must match."""
+    """The rule group by group, in plain pandas: the reference the vectorised version must match."""
     mask = mask.copy()
     grouped = [(None, frame)] if not groups else frame.groupby(groups, sort=False, dropna=False)
     for _, siblings in grouped:
@@ -105,7 +105,7 @@ def test_complementary_matches_the_group_by_group_rule(rows, grouped):  # type: 
 
 
 def _suppress_with_pandas(frame, *, counts, rates, min_cell, groups=None, extra=None):  # type: ignore[no-untyped-def]
-    """Suppression as first written, column by column in pandas: the reference for the numpy version."""
+    """Suppression column by column in plain pandas: the reference for the numpy version."""
     frame = frame.copy()
     hidden = {}
     for column in counts:
