@@ -7,8 +7,6 @@ router re-renders the page from it, so back and forward restore filters exactly.
 
 from __future__ import annotations
 
-import functools
-
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
@@ -62,7 +60,7 @@ def filter_bar(
         choices = options["months"] if name.endswith("_month") else options.get(name, [])
         control = dcc.Dropdown(
             id={"type": FILTER, "name": name},
-            options=dropdown_options(tuple(choices)),
+            options=[{"value": value, "label": label} for value, label in choices],
             value=_control_value(filters, name),
             placeholder="All" if not name.endswith("_month") else ("Start" if name == "from_month" else "Latest"),
             clearable=True,
@@ -83,13 +81,6 @@ def filter_bar(
         className="mb-2 d-flex align-items-end",
     )
     return html.Div(dbc.Row([*columns, clear], className="g-2"), className="filter-bar mb-3", role="search")
-
-
-@functools.lru_cache(maxsize=64)
-def dropdown_options(choices: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-    """(value, label) choices as a dropdown takes them, made once per list of choices (the same for
-    every page of a data version; hundreds of duty stations). Shared: never to be changed."""
-    return [{"value": value, "label": label} for value, label in choices]
 
 
 # A filter change and a click on a chart only rewrite the address: done in the browser
