@@ -207,4 +207,3 @@ def test_a_page_draws_its_charts_and_the_menu_carries_the_filters(dashboard):
     assert "gender=female&platform=Coursera" in dashboard.driver.current_url
     until(lambda: dashboard.find_element(needs).get_attribute("href").endswith("platform=Coursera"), timeout=10)
     assert dashboard.get_logs() == []
-

@@ -54,7 +54,10 @@ def test_platform_export_matches_kpis(demo):
             assert int(row[column]) == figures[column], (row["platform"], column)
     published = {r["platform"]: r for r in export_rows(server, "uptake_by_platform")}
     assert published["Coursera"]["completers"] == "1300"
-    assert (published["LinkedIn Learning"]["completers"], published["LinkedIn Learning"]["completions"]) == ("28000", "35800")
+    assert (published["LinkedIn Learning"]["completers"], published["LinkedIn Learning"]["completions"]) == (
+        "28000",
+        "35800",
+    )
     assert (published["Blue Line"]["learners"], published["Blue Line"]["activities"]) == ("7000", "17561")
 
 
