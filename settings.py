@@ -82,6 +82,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Sign-in attempts allowed per address and username (flask-limiter syntax).",
     ),
     Setting(
+        "LOGIN_ADDRESS_RATE_LIMIT",
+        "30 per 10 minutes",
+        "Failed sign-ins allowed per address, whatever the usernames tried (flask-limiter syntax): "
+        "password spraying from one address is stopped.",
+    ),
+    Setting(
+        "ALLOWED_HOSTS",
+        "localhost,127.0.0.1",
+        "Host names the dashboard answers to, comma-separated (a leading dot allows subdomains); a request "
+        "for any other host gets 400. Set it to the names people use, e.g. `learning.example.org`.",
+    ),
+    Setting(
         "RATELIMIT_STORAGE_URI",
         "memory://",
         "Where sign-in attempts are counted: `memory://` per process, `redis://127.0.0.1:6379` shared by workers.",
@@ -150,6 +162,10 @@ def instance_dir() -> Path:
 
 def database_url() -> str:
     return get("DATABASE_URL") or f"sqlite:///{instance_dir() / 'learning.db'}"
+
+
+def allowed_hosts() -> list[str]:
+    return [host.strip().lower() for host in get("ALLOWED_HOSTS").split(",") if host.strip()]
 
 
 def is_production() -> bool:

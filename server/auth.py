@@ -93,8 +93,18 @@ def scoped(filters: Filters, user: SignedInUser | None) -> Filters:
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never another host (open redirect) or a scheme-relative URL."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: never another host (open redirect) or a scheme-relative URL.
+
+    Browsers drop tabs and line breaks from a URL before reading it (``/\t/evil.example`` is
+    ``//evil.example`` to them), so any control character or space refuses the target too.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(character) < 33 or ord(character) == 127 for character in target)
+    ):
         return "/"
     return target
 
@@ -137,6 +147,8 @@ def register_auth(app: Any) -> None:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.get_int("SESSION_HOURS")),
     )
     server.config["MAX_CONTENT_LENGTH"] = settings.get_int("MAX_UPLOAD_BYTES")  # the ceiling; routes set lower
+    # A request naming another host is refused (400) before anything reads it: no DNS rebinding.
+    server.config["TRUSTED_HOSTS"] = settings.allowed_hosts()
 
     def attempt_key() -> str:
         # Only the sign-in form is parsed here: reading any other body now would escape its size limit.
@@ -197,6 +209,12 @@ def register_auth(app: Any) -> None:
 
     @server.route("/login", methods=["GET", "POST"])
     @limiter.limit(lambda: settings.get("LOGIN_RATE_LIMIT"), methods=["POST"])
+    @limiter.limit(
+        lambda: settings.get("LOGIN_ADDRESS_RATE_LIMIT"),
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=lambda response: response.status_code == 401,
+    )
     def login() -> Any:
         next_path = safe_next(request.values.get("next"))
         if request.method == "GET":

@@ -387,6 +387,7 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_trusted_only_when_conf
             return []
 
     monkeypatch.setenv("INSTANCE_DIR", str(tmp_path))
+    monkeypatch.setenv("ALLOWED_HOSTS", "learning.example,localhost")
     monkeypatch.setenv("PROXIES", "1")
     proxied = FakeApp()
     auth.register_auth(proxied)
@@ -402,3 +403,41 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_trusted_only_when_conf
     # Through the proxy it is same-origin (then needs a session: 401); trusting no proxy, it is cross-site (403).
     assert proxied.server.test_client().post("/logout", headers=forwarded).status_code == 401
     assert direct.server.test_client().post("/logout", headers=forwarded).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "target", ["/\t/evil.example", "/\r\n/x", "/ /evil.example", "/\x00/x", "https://evil.example"]
+)
+def test_sign_in_never_sends_anyone_off_the_site(site, target):
+    _, server, _ = site
+    response = server.test_client().post(
+        "/login", data={"username": "viewer", "password": PASSWORD, "next": target}, headers={"Origin": ORIGIN}
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/", target
+
+
+def test_failed_sign_ins_from_one_address_are_limited_whatever_the_usernames(site, monkeypatch):
+    _, server, _ = site
+    monkeypatch.setenv("LOGIN_ADDRESS_RATE_LIMIT", "5 per minute")
+    client = server.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    codes = [
+        client.post("/login", data={"username": f"spray{n}", "password": "x"}, headers={"Origin": ORIGIN}).status_code
+        for n in range(8)
+    ]
+    assert codes == [401] * 5 + [429] * 3
+    elsewhere = server.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.9.8.8"
+    assert (
+        elsewhere.post(
+            "/login", data={"username": "viewer", "password": PASSWORD}, headers={"Origin": ORIGIN}
+        ).status_code
+        == 302
+    )
+
+
+def test_a_request_for_another_host_is_refused(site):
+    _, server, _ = site
+    viewer = signed_in(server, "viewer")
+    assert viewer.get("/login", headers={"Host": "rebound.example"}).status_code == 400
+    assert viewer.get("/login", headers={"Host": "localhost:8050"}).status_code == 200
