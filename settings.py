@@ -156,7 +156,7 @@ def get_int(name: str) -> int:
 
 def instance_dir() -> Path:
     path = Path(get("INSTANCE_DIR"))
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 

@@ -6,9 +6,11 @@ import datetime as dt
 import functools
 import io
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -46,9 +48,22 @@ def get_engine(url: str, busy_timeout: float = 300.0) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
+    _private_file(make_url(url).database)
     engine = create_engine(url, connect_args={"timeout": busy_timeout})
     _configure_sqlite(engine)
     return engine
+
+
+def _private_file(database: str | None) -> None:
+    """The SQLite file readable by this account only (0600); SQLite gives its -wal and -shm files the
+    same mode."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    found = path.stat()
+    if found.st_mode & 0o077 and found.st_uid == os.getuid():
+        path.chmod(0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -39,6 +39,9 @@ from data_access.users import SignedInUser, audit, audit_upload
 from server.auth import require
 
 BLOCK = 1 << 20
+#: An upload waiting for its commit longer than this is deleted (it holds raw ids); the rejected rows'
+#: report (ids hidden) is kept a day.
+ABANDONED_SECONDS = 3600
 STALE_SECONDS = 24 * 3600
 #: A running step that has shown no progress for this long has lost its worker.
 STALL_SECONDS = 600
@@ -51,12 +54,22 @@ class UploadRefused(Exception):
 
 def upload_folder() -> Path:
     folder = settings.instance_dir() / "uploads"
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=0o700, exist_ok=True)
     return folder
 
 
 def job_path(job_id: str) -> Path:
     return upload_folder() / f"{job_id}.upload"
+
+
+def errors_path(job_id: str) -> Path:
+    """The rejected rows of an upload, with ids hidden: kept for the report's download once the upload is gone."""
+    return upload_folder() / f"{job_id}.errors.csv"
+
+
+def private_file(path: Path) -> Any:
+    """``path`` opened for writing, readable by this account only (0600)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
 
 
 def progress_path(job_id: str) -> Path:
@@ -154,8 +167,14 @@ def finish(job_id: str) -> None:
             default_engine(), job["username"], job["kind"], job["file_name"], job["status"], job["report"] or {}
         )
     progress_path(job_id).unlink(missing_ok=True)
-    if job["status"] in ("loaded", "duplicate"):
-        job_path(job_id).unlink(missing_ok=True)
+    if job["status"] == "rejected" and job_path(job_id).exists():
+        errors = (job["report"] or {}).get("errors", [])
+        written = errors_path(job_id).with_suffix(".tmp")
+        with private_file(written) as handle:
+            handle.write(bad_rows_csv(job_path(job_id), job["kind"], job["file_name"], errors))
+        written.replace(errors_path(job_id))
+    if job["status"] in ("loaded", "duplicate", "rejected", "failed"):
+        job_path(job_id).unlink(missing_ok=True)  # the upload is kept only while it can still be committed
     if job["status"] == "loaded":
         warm_cache()
 
@@ -177,6 +196,8 @@ def start_commit(job_id: str, user: SignedInUser) -> None:
     job = owned_job(job_id, user)
     if job["status"] != "valid":
         raise UploadRefused(f"this upload is {job['status']}, not ready to commit")
+    if not job_path(job_id).exists():
+        raise UploadRefused("this upload waited more than an hour and was deleted: upload the file again")
     set_job(default_engine(), job_id, status="committing", rows_done=0)
     _in_background(job_id)
 
@@ -191,10 +212,11 @@ def cancel(job_id: str, user: SignedInUser) -> None:
 
 
 def _sweep_stale_files() -> None:
-    cutoff = time.time() - STALE_SECONDS
-    for path in upload_folder().glob("*.upload"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    now = time.time()
+    for pattern, seconds in (("*.upload", ABANDONED_SECONDS), ("*.errors.csv", STALE_SECONDS)):
+        for path in upload_folder().glob(pattern):
+            if path.stat().st_mtime < now - seconds:
+                path.unlink(missing_ok=True)
 
 
 def receive(user: SignedInUser, kind: str, file_name: str, stream: Any, length: int) -> str:
@@ -204,7 +226,7 @@ def receive(user: SignedInUser, kind: str, file_name: str, stream: Any, length: 
     job_id = new_job(engine, user.username, kind if kind in KINDS else "", file_name, length)
     path = job_path(job_id)
     written = 0
-    with path.open("wb") as handle:
+    with private_file(path) as handle:
         while block := stream.read(BLOCK):
             written += len(block)
             if written > settings.get_int("MAX_UPLOAD_BYTES"):
@@ -246,11 +268,14 @@ def register_uploads(server: Flask) -> None:
             job = owned_job(job_id, user)
         except UploadRefused:
             abort(404)
-        path = job_path(job_id)
-        errors = (job["report"] or {}).get("errors", [])
-        if not path.exists():
+        kept = errors_path(job_id)
+        if kept.exists():
+            body = kept.read_bytes()
+        elif job_path(job_id).exists():
+            errors = (job["report"] or {}).get("errors", [])
+            body = bad_rows_csv(job_path(job_id), job["kind"], job["file_name"], errors)
+        else:
             abort(410)
-        body = bad_rows_csv(path, job["kind"], job["file_name"], errors)
         return Response(
             body,
             mimetype="text/csv; charset=utf-8",

@@ -24,7 +24,7 @@ from data_access.engine import write_transaction
 from data_access.ingest.load import IngestResult, ingest
 from data_access.ingest.read import ROW, UploadFormatError, open_table, opener_for
 from data_access.ingest.spreadsheet import neutralise
-from data_access.ingest.validate import header_name
+from data_access.ingest.validate import HIDDEN, header_name
 from data_access.schema import UploadJob
 
 
@@ -154,7 +154,8 @@ def run_step(
 
 
 def bad_rows_csv(path: Path, kind: str, file_name: str, errors: list[dict[str, Any]]) -> bytes:
-    """The rows the report names, as they were uploaded, with an ``error`` column (formulas neutralised)."""
+    """The rows the report names, as they were uploaded, with an ``error`` column (formulas neutralised;
+    learner and participant ids shown as ``(hidden)``: they are never kept)."""
     reasons: dict[int | None, list[str]] = {}
     for error in errors:
         where = f"{error['column']}: " if error.get("column") else ""
@@ -166,6 +167,8 @@ def bad_rows_csv(path: Path, kind: str, file_name: str, errors: list[dict[str, A
     except UploadFormatError as exc:
         writer.writerows([["error"], [str(exc)]])
         return buffer.getvalue().encode("utf-8-sig")
+    ids = {column.name for column in KINDS[kind].columns if column.pseudonymise} if kind in KINDS else set()
+    hidden = [header_name(name) in ids for name in table.header]
     writer.writerow(["row", *table.header, "error"])
     for reason in reasons.get(None, []):
         writer.writerow(["", *[""] * len(table.header), reason])
@@ -175,5 +178,6 @@ def bad_rows_csv(path: Path, kind: str, file_name: str, errors: list[dict[str, A
             values = list(record)
             row = int(values[chunk.columns.get_loc(ROW)])
             cells = [values[chunk.columns.get_loc(h)] if h in chunk.columns else "" for h in table.header]
+            cells = [HIDDEN if secret else cell for cell, secret in zip(cells, hidden, strict=True)]
             writer.writerow([row, *(neutralise(c) for c in cells), neutralise("; ".join(reasons[row]))])
     return buffer.getvalue().encode("utf-8-sig")

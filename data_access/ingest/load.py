@@ -25,6 +25,7 @@ from data_access.engine import write_transaction
 from data_access.ingest.bulk import BulkWriter, ScratchStage
 from data_access.ingest.read import ROW, Opener, TableFile, UploadFormatError, open_table, opener_for
 from data_access.ingest.validate import (
+    HIDDEN,
     Context,
     Report,
     RowError,
@@ -398,10 +399,13 @@ def _validate_rows(
             sink(clean)
         if options.progress is not None:
             options.progress(result.rows_read)
+    _add_repeated_keys(kind, hashes, rows, report)
+    # The reader numbered the rows it could read: each malformed row it skipped moves the later ones on.
+    report.renumber(sorted(bad.row for bad in table.malformed if bad.row is not None))
+    holds_ids = any(column.pseudonymise for column in kind.columns)
     for bad in table.malformed:
         found = f"{bad.fields} fields" if bad.fields else "a broken row"
-        report.add(bad.row, "", bad.text, f"expected {bad.expected} fields, found {found}")
-    _add_repeated_keys(kind, hashes, rows, report)
+        report.add(bad.row, "", HIDDEN if holds_ids else bad.text, f"expected {bad.expected} fields, found {found}")
     if result.rows_read == 0 and report.ok:
         report.add(None, "", "", "the file has a header but no data rows")
     if not report.ok:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -70,6 +70,19 @@ class Report:
             for row, value in zip(picked[ROW].tolist(), values, strict=True):
                 self.errors.append(RowError(int(row), name, value, reason))
         self.error_count += count
+
+    def renumber(self, skipped: list[int]) -> None:
+        """Row numbers counted without the ``skipped`` rows (ascending) made the file's own numbers."""
+        if not skipped:
+            return
+        for position, error in enumerate(self.errors):
+            if error.row is None:
+                continue
+            row = error.row
+            for gap in skipped:
+                if gap <= row:
+                    row += 1
+            self.errors[position] = replace(error, row=row)
 
     def note_unknown(self, column: str, values: pd.Series) -> None:
         seen = self.unknown_values.setdefault(column, {})

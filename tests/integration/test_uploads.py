@@ -224,3 +224,43 @@ def test_two_workers_never_claim_the_same_step(site):
         claims = list(pool.map(lambda n: claim_job(default_engine(), f"w{n}", job_id), range(8)))
     winners = [claim for claim in claims if claim is not None]
     assert len(winners) == 1 and winners[0]["claimed_by"].startswith("w")
+
+
+def test_a_rejected_upload_keeps_no_raw_id_and_numbers_rows_as_the_file_does(site):
+    server, _, folder = site
+    from server.uploads import errors_path, job_path
+
+    hr = signed_in(server, "hr")
+    rows = new_rows("RAWID", 6)
+    rows[4]["hours"] = "-1"  # a plain error on the file's row 6, after the malformed row below
+    text = to_csv(rows).decode().splitlines()
+    text[2] = text[2] + ",an extra field"  # the file's row 3: one field too many, with a learner id in it
+    job = upload(hr, ("\n".join(text) + "\n").encode(), "malformed.csv", kind="learning_activity")
+    assert job["status"] == "rejected"
+    errors = {(e["row"], e["column"]): e["value"] for e in job["report"]["errors"]}
+    assert set(errors) == {(3, ""), (6, "hours")}  # row 6 stays row 6 after the skipped row
+    assert errors[(3, "")] == "(hidden)"
+    assert "RAWID" not in json.dumps(job["report"])
+    for _ in range(100):  # the step's end writes the rows' report, then deletes the upload
+        if errors_path(job["id"]).exists() and not job_path(job["id"]).exists():
+            break
+        time.sleep(0.05)
+    assert not job_path(job["id"]).exists()
+    assert errors_path(job["id"]).stat().st_mode & 0o777 == 0o600
+    download = hr.get(f"/upload/{job['id']}/errors.csv").data.decode("utf-8-sig")
+    assert "RAWID" not in download
+    lines = list(csv.DictReader(io.StringIO(download)))
+    assert {line["row"]: line["learner_id"] for line in lines} == {"3": "(hidden)", "6": "(hidden)"}
+
+
+def test_uploads_and_the_store_are_readable_by_this_account_only(site):
+    server, _, folder = site
+    from server.uploads import job_path
+
+    job = upload(signed_in(server, "hr"), to_csv(new_rows("MODE", 3)), "mode.csv")
+    assert job["status"] == "valid"
+    assert job_path(job["id"]).stat().st_mode & 0o777 == 0o600
+    assert job_path(job["id"]).parent.stat().st_mode & 0o777 == 0o700
+    for name in ("secret.key", "pseudonym.key", "test.db"):
+        if (folder / name).exists():
+            assert (folder / name).stat().st_mode & 0o777 == 0o600, name
