@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from data_access.contract import ALL_SCOPE, Column, Kind
 from data_access.ingest.pseudonyms import Pseudonyms, pseudonymise
 from data_access.ingest.read import ROW
+from data_access.ingest.spreadsheet import CONTROL_CHARACTERS
 
 HIDDEN = "(hidden)"
 _CODE = r"[A-Za-z0-9-]{1,20}"
@@ -292,6 +293,8 @@ def validate_chunk(kind: Kind, frame: pd.DataFrame, context: Context, report: Re
     """
     clean = pd.DataFrame(index=frame.index)
     for column in kind.columns:
+        has_control = frame[column.name].str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+        report.add_mask(frame, has_control, column, "holds a control character (a byte no text should hold)")
         clean[column.name] = _validate_column(frame, column, context, report)
     for date_column, status in kind.required_when_status:
         missing = (frame["status"].str.lower() == status) & (frame[date_column] == "")

@@ -102,3 +102,14 @@ def test_formula_cells_are_stored_as_text_and_a_long_name_is_cut(store):
     assert result.status == "loaded"
     titles = {row[10] for row in table_rows(store, "learning_activity")}
     assert "=1+1" in titles
+
+
+def test_control_characters_are_refused_with_their_row_and_column(store):
+    rows = [activity(n) for n in range(3000)]  # past the first 64 KB
+    rows[1]["course_title"] = "Ctl\x01Title"
+    rows[2900]["course_title"] = "a NUL \x00 here"
+    result = load(store, "learning_activity", to_csv(rows), "control.csv")
+    assert result.status == "rejected"
+    found = {(e.row, e.column) for e in result.errors if "control character" in e.reason}
+    assert found == {(3, "course_title"), (2902, "course_title")}
+    assert table_rows(store, "learning_activity") == []

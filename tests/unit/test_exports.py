@@ -28,3 +28,16 @@ def test_hidden_counts_and_withheld_rates():
         {"entity": "'=cmd", "learners": "<5", "reach_rate": None},
         {"entity": "DPO", "learners": 40, "reach_rate": 0.1235},
     ]
+
+
+def test_text_stored_with_control_characters_still_exports_to_excel():
+    import io
+
+    import openpyxl
+
+    frame = export_frame(pd.DataFrame({"learning_need": ["Ctl\x01Need", "Tab\tand\nline"]}), 5)
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        frame.to_excel(writer, sheet_name="data", index=False)
+    cells = [row[0] for row in openpyxl.load_workbook(buffer)["data"].iter_rows(min_row=2, values_only=True)]
+    assert cells == ["CtlNeed", "Tab\tand\nline"]
