@@ -25,7 +25,12 @@ def page_router(server: Any, username: str) -> Callable[[str, str], float]:
     """A function that renders the page at (path, query string) for ``username`` and returns the milliseconds."""
     client = server.test_client()
     with client.session_transaction() as session:
+        from data_access.store import default_engine
+        from data_access.users import find_user
+
+        user = find_user(default_engine(), username)
         session["user"] = username
+        session["epoch"] = user.session_epoch if user else 0
     dependencies = client.get("/_dash-dependencies").get_json()
     router = next(d["output"] for d in dependencies if "_pages_content" in d["output"])
 

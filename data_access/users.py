@@ -36,6 +36,7 @@ class SignedInUser:
     username: str
     role: str
     entities: tuple[str, ...] | None  # None: every entity
+    session_epoch: int = 0  # sessions that began in an earlier epoch are over
 
     def can(self, role: str) -> bool:
         """True when this user's role is ``role`` or above."""
@@ -45,12 +46,12 @@ class SignedInUser:
         return self.entities is None or entity in self.entities
 
 
-_COLUMNS = (User.id, User.username, User.role, User.entity_scope, User.password_hash)
+_COLUMNS = (User.id, User.username, User.role, User.entity_scope, User.password_hash, User.session_epoch)
 
 
 def _user(row: Any) -> SignedInUser:
     scope = tuple(code for code in (row.entity_scope or "").split(",") if code) or None
-    return SignedInUser(row.username, row.role, scope)
+    return SignedInUser(row.username, row.role, scope, row.session_epoch)
 
 
 def create_user(
@@ -171,8 +172,15 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
 
 
 def set_active(engine: Engine, username: str, active: bool) -> None:
-    """Let a user in again, or stop them at their next request (sessions are checked against this)."""
+    """Let a user in again, or stop them at their next request; either way their open sessions end."""
+    values = {"active": active, "session_epoch": User.session_epoch + 1}
     with write_transaction(engine) as conn:
-        changed = conn.execute(update(User).where(User.username == username).values(active=active)).rowcount
+        changed = conn.execute(update(User).where(User.username == username).values(**values)).rowcount
     if not changed:
         raise UserError(f"there is no user {username!r}")
+
+
+def end_sessions(engine: Engine, username: str) -> None:
+    """End every open session of ``username`` at its next request, on every worker."""
+    with write_transaction(engine) as conn:
+        conn.execute(update(User).where(User.username == username).values(session_epoch=User.session_epoch + 1))

@@ -33,7 +33,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import settings
 from data_access.reads.filters import Filters
 from data_access.store import default_engine
-from data_access.users import SignedInUser, audit, authenticate, find_user
+from data_access.users import SignedInUser, audit, authenticate, end_sessions, find_user
 from server.callback_guard import payload_error
 
 #: Paths anyone may fetch: static code and styles (no data), and the sign-in itself.
@@ -175,6 +175,8 @@ def register_auth(app: Any) -> None:
             return None
         username = session.get("user")
         user = find_user(default_engine(), username) if isinstance(username, str) else None
+        if user is not None and session.get("epoch") != user.session_epoch:
+            user = None  # signed out or deactivated since this session began
         if user is None:
             session.clear()
             if request.path.startswith(API_PREFIXES) or request.method != "GET":
@@ -235,6 +237,7 @@ def register_auth(app: Any) -> None:
         user = session.get("user")
         session.clear()
         if isinstance(user, str):
+            end_sessions(default_engine(), user)  # a copy of the cookie kept elsewhere stops working too
             audit(default_engine(), user, "sign_out", "session", "ok")
         return redirect(url_for("login"))
 
@@ -256,6 +259,7 @@ def sign_in(user: SignedInUser, method: str) -> None:
     session.clear()
     session.permanent = True
     session["user"] = user.username
+    session["epoch"] = user.session_epoch
     audit(default_engine(), user.username, "sign_in", method, "ok")
 
 

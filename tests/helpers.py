@@ -89,6 +89,11 @@ def signed_in(server, username: str):  # type: ignore[no-untyped-def]
     """A test client whose session belongs to ``username``; its requests come from the app's own origin."""
     client = server.test_client()
     with client.session_transaction() as session:
+        from data_access.store import default_engine
+        from data_access.users import find_user
+
+        user = find_user(default_engine(), username)
         session["user"] = username
+        session["epoch"] = user.session_epoch if user else 0
     client.environ_base["HTTP_ORIGIN"] = "http://localhost"
     return client

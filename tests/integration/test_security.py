@@ -441,3 +441,44 @@ def test_a_request_for_another_host_is_refused(site):
     viewer = signed_in(server, "viewer")
     assert viewer.get("/login", headers={"Host": "rebound.example"}).status_code == 400
     assert viewer.get("/login", headers={"Host": "localhost:8050"}).status_code == 200
+
+
+def _sign_in_through_the_form(server, username: str):  # type: ignore[no-untyped-def]
+    client = server.test_client()
+    client.environ_base["HTTP_ORIGIN"] = ORIGIN
+    assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
+    return client
+
+
+def _copy_of(server, client):  # type: ignore[no-untyped-def]
+    """Another client holding the same cookie, as someone who saved it would."""
+    other = server.test_client()
+    other.environ_base["HTTP_ORIGIN"] = ORIGIN
+    other.set_cookie("learning_session", client.get_cookie("learning_session").value)
+    return other
+
+
+def test_signing_out_ends_the_session_everywhere(site):
+    _, server, runner = site
+    create_user(runner, "leaver", password=PASSWORD)
+    browser = _sign_in_through_the_form(server, "leaver")
+    saved = _copy_of(server, browser)
+    assert saved.get("/_dash-layout").status_code == 200
+    assert saved.get("/export/uptake_by_platform.csv").status_code == 200
+    assert browser.post("/logout").status_code == 302
+    assert saved.get("/_dash-layout").status_code == 401
+    assert saved.get("/export/uptake_by_platform.csv").status_code == 401
+    assert _sign_in_through_the_form(server, "leaver").get("/_dash-layout").status_code == 200  # a new sign-in works
+
+
+def test_reactivating_a_user_does_not_revive_their_old_sessions(site):
+    from data_access.store import default_engine
+    from data_access.users import set_active
+
+    _, server, runner = site
+    create_user(runner, "returner", password=PASSWORD)
+    saved = _copy_of(server, _sign_in_through_the_form(server, "returner"))
+    set_active(default_engine(), "returner", False)
+    set_active(default_engine(), "returner", True)
+    assert saved.get("/_dash-layout").status_code == 401
+    assert _sign_in_through_the_form(server, "returner").get("/_dash-layout").status_code == 200
