@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, delete, exists, func, insert, select, update
+from sqlalchemy import Engine, and_, delete, exists, func, insert, or_, select, update
 
 from data_access.contract import KINDS, REFERENCE_KINDS
 from data_access.engine import write_transaction
-from data_access.schema import DATA_TABLES, HISTORY_TABLES, UploadBatch
+from data_access.schema import DATA_TABLES, HISTORY_TABLES, UploadBatch, UploadBatchEntity
 
 batches = UploadBatch.__table__
 
@@ -38,25 +39,46 @@ class RollbackResult:
     rows_restored: int
 
 
-def list_batches(engine: Engine, limit: int | None = None) -> pd.DataFrame:
-    """Every upload attempt, newest first."""
+def list_batches(
+    engine: Engine, limit: int | None = None, *, entities: tuple[str, ...] | None = None, uploader: str = ""
+) -> pd.DataFrame:
+    """Every upload attempt, newest first; with ``entities``, only those ``uploader`` made and those whose
+    rows are all of these entities (``batch_within``)."""
     query = select(batches).order_by(batches.c.id.desc())
+    if entities is not None:
+        query = query.where(or_(batches.c.uploaded_by == uploader, batch_within(batches.c.id, entities)))
     if limit:
         query = query.limit(limit)
     with engine.connect() as conn:
         return pd.DataFrame(conn.execute(query).mappings().all(), columns=list(batches.c.keys()))
 
 
-def rollback_batch(engine: Engine, batch_id: int, *, rolled_back_by: str) -> RollbackResult:
+def batch_within(batch_id: Any, entities: tuple[str, ...]) -> Any:
+    """Whether the batch wrote rows and all of them are of ``entities`` (``upload_batch_entity``; a batch
+    loaded before entities were recorded, or of reference data all entities share, is not)."""
+    recorded = UploadBatchEntity
+    return and_(
+        exists().where(recorded.batch_id == batch_id),
+        ~exists().where(recorded.batch_id == batch_id, recorded.entity_code.not_in(entities)),
+    )
+
+
+def rollback_batch(
+    engine: Engine, batch_id: int, *, rolled_back_by: str, entities: tuple[str, ...] | None = None
+) -> RollbackResult:
     """Undo a loaded batch: remove its rows and put back exactly the rows it replaced.
 
     Refused when a later batch still holds rows that replaced this batch's rows
-    (roll that one back first), or when removing reference codes would orphan data.
+    (roll that one back first), when removing reference codes would orphan data, or, with
+    ``entities`` (an uploader limited to them), when the batch holds rows of any other entity.
     """
     with write_transaction(engine) as conn:
         batch = conn.execute(select(batches).where(batches.c.id == batch_id)).mappings().first()
         if batch is None:
             raise RollbackError(f"there is no batch {batch_id}")
+        if entities is not None and not conn.execute(select(batch_within(batch_id, entities))).scalar():
+            raise RollbackError(f"batch {batch_id} holds rows of entities other than yours; an uploader of every "
+                                "entity can roll it back")  # fmt: skip
         if batch["status"] != "loaded":
             raise RollbackError(f"batch {batch_id} is {batch['status']}, not loaded: nothing to roll back")
         table, history = DATA_TABLES[batch["kind"]], HISTORY_TABLES[batch["kind"]]

@@ -117,6 +117,9 @@ class Kind:
     #: (column, status value): column is required when status has that value.
     required_when_status: tuple[tuple[str, str], ...] = ()
     examples: dict[str, str] = field(default_factory=dict)
+    #: The column that says whose data a row is (an uploader limited to some entities loads only theirs);
+    #: None for reference data every entity shares.
+    entity_column: str | None = "entity_code"
 
     @property
     def key_columns(self) -> tuple[str, ...]:
@@ -189,6 +192,7 @@ KINDS: dict[str, Kind] = {
                     vocabulary=HARDSHIP_CLASSES,
                 ),
             ),
+            entity_column=None,
         ),
         Kind(
             "headcount",
@@ -339,6 +343,7 @@ KINDS: dict[str, Kind] = {
                 Column("year", "int", "Year", "2025", key=True, minimum=2000, maximum=2100),
                 Column("target", "decimal", "Target value (rates as fractions, 0.6 = 60%)", "0.6"),
             ),
+            entity_column="scope",
         ),
     )
 }

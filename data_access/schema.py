@@ -84,6 +84,16 @@ class UploadBatchMonth(Base):
 MONTHS_RECORDED: dict[str, tuple[str, ...]] = {"learning_activity": ("enrolled_on", "completed_on")}
 
 
+class UploadBatchEntity(Base):
+    """The entities whose rows a batch wrote (migration 0009): what an uploader limited to some entities
+    may see in the history and roll back."""
+
+    __tablename__ = "upload_batch_entity"
+
+    batch_id: Mapped[int] = mapped_column(ForeignKey("upload_batch.id"), primary_key=True)
+    entity_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
 def _batch_fk() -> Mapped[int]:
     return mapped_column(ForeignKey("upload_batch.id"), index=True)
 

@@ -14,7 +14,7 @@ from data_access.batches import RollbackError, list_batches, rollback_batch
 from data_access.contract import KINDS
 from data_access.reads.tracker import submission_status
 from data_access.store import default_engine
-from data_access.users import audit
+from data_access.users import SignedInUser, audit
 from server.auth import current_user, require
 from server.uploads import UploadRefused, cancel, owned_job, start_commit, warm_cache_in_background
 
@@ -113,8 +113,7 @@ def layout(**_query: str) -> html.Div:
         return html.Div(
             [html.H1("Data management", className="h3"), dbc.Alert("This page is for HR uploaders.", color="warning")]
         )
-    engine = default_engine()
-    return page(history_table(list_batches(engine, HISTORY_ROWS), True), tracker_table(*submission_status(engine)))
+    return page(_history(user), tracker_table(*submission_status(default_engine(), user.entities)))
 
 
 dash.register_page(__name__, path="/data", name="Data", title="Data management", order=5, role="uploader")
@@ -127,8 +126,11 @@ clientside_callback(
 )
 
 
-def _history() -> html.Div:
-    return history_table(list_batches(default_engine(), HISTORY_ROWS), True)
+def _history(user: SignedInUser) -> html.Div:
+    """The upload history this user may see: every batch, or for a user limited to some entities, their
+    own uploads and the batches of their entities."""
+    batches = list_batches(default_engine(), HISTORY_ROWS, entities=user.entities, uploader=user.username)
+    return history_table(batches, True)
 
 
 @callback(
@@ -151,7 +153,7 @@ def show_job(job_id: str | None, _ticks: int | None) -> tuple[Any, ...]:
         return dbc.Alert("No such upload.", color="warning"), True, True, True, no_update
     running = job["status"] in RUNNING
     finished_now = job["status"] in ("loaded", "rejected", "duplicate")
-    history = _history() if finished_now else no_update
+    history = _history(user) if finished_now else no_update
     return job_panel(job), not running, job["status"] != "valid", job["status"] not in ("valid", "rejected"), history
 
 
@@ -216,11 +218,11 @@ def roll_back(_submitted: int | None, batch: int | None) -> tuple[Any, Any]:
     if not isinstance(batch, int):
         return no_update, no_update
     try:
-        result = rollback_batch(default_engine(), batch, rolled_back_by=user.username)
+        result = rollback_batch(default_engine(), batch, rolled_back_by=user.username, entities=user.entities)
     except RollbackError as refused:
         audit(default_engine(), user.username, "rollback", f"batch {batch}", "refused", str(refused))
         return no_update, dbc.Alert(str(refused), color="warning")
     audit(default_engine(), user.username, "rollback", f"batch {batch} ({result.kind})", "ok")
     warm_cache_in_background()
     message = f"Batch {batch} rolled back: {result.rows_removed:,} rows removed, {result.rows_restored:,} restored."
-    return _history(), dbc.Alert(message, color="success", id="data-rolled-back")
+    return _history(user), dbc.Alert(message, color="success", id="data-rolled-back")

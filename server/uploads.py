@@ -134,7 +134,7 @@ def run_claimed(job: dict[str, Any]) -> None:
         )
     except Exception:
         log.exception("upload job %s failed", job["id"])
-    release_job(default_engine(), job["id"])
+    release_job(default_engine(), job["id"], job["claimed_by"])
     finish(job["id"])
 
 

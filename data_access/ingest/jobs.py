@@ -26,6 +26,7 @@ from data_access.ingest.read import ROW, UploadFormatError, open_table, opener_f
 from data_access.ingest.spreadsheet import neutralise
 from data_access.ingest.validate import HIDDEN, header_name
 from data_access.schema import UploadJob
+from data_access.users import find_user
 
 
 def new_job(engine: Engine, username: str, kind: str, file_name: str, size_bytes: int) -> str:
@@ -96,9 +97,14 @@ def claim_job(engine: Engine, worker: str, job_id: str | None = None) -> dict[st
     return get_job(engine, found)
 
 
-def release_job(engine: Engine, job_id: str) -> None:
-    """The step is over: the job may wait for its next step."""
-    set_job(engine, job_id, claimed_by=None, claimed_at=None)
+def release_job(engine: Engine, job_id: str, worker: str) -> None:
+    """``worker``'s step is over: the job may wait for its next step (a claim another worker holds since stays)."""
+    with write_transaction(engine) as conn:
+        conn.execute(
+            update(UploadJob)
+            .where(UploadJob.id == job_id, UploadJob.claimed_by == worker[:120])
+            .values(claimed_by=None, claimed_at=None)
+        )
 
 
 def suggest_kind(path: Path, file_name: str) -> str | None:
@@ -134,6 +140,11 @@ def run_step(
     job = get_job(engine, job_id)
     if job is None:
         return
+    owner = find_user(engine, job["username"])  # as the account is now: it may have changed since the upload
+    if owner is None or not owner.can("uploader"):
+        failure = {"errors": [], "failure": "the uploader may no longer upload"}
+        set_job(engine, job_id, status="failed", report=failure, claimed_by=None, claimed_at=None)
+        return
     set_job(engine, job_id, status="committing" if commit else "validating", rows_done=0)
     try:
         result: IngestResult = ingest(
@@ -146,11 +157,24 @@ def run_step(
             max_errors=max_errors,
             dry_run=not commit,
             progress=progress,
+            entities=owner.entities,
         )
     except Exception as exc:  # the job must end in a state the page can show, whatever happened
-        set_job(engine, job_id, status="failed", report={"errors": [], "failure": type(exc).__name__})
+        failure = {"errors": [], "failure": type(exc).__name__}
+        set_job(engine, job_id, status="failed", report=failure, claimed_by=None, claimed_at=None)
         raise
-    set_job(engine, job_id, status=result.status, rows_done=result.rows_read, report=result.as_dict())
+    # Released with the new status, in one write: a commit asked for the moment the preview shows must
+    # find the job free.
+    report = result.as_dict()
+    set_job(
+        engine,
+        job_id,
+        status=result.status,
+        rows_done=result.rows_read,
+        report=report,
+        claimed_by=None,
+        claimed_at=None,
+    )
 
 
 def bad_rows_csv(path: Path, kind: str, file_name: str, errors: list[dict[str, Any]]) -> bytes:

@@ -36,7 +36,14 @@ from data_access.ingest.validate import (
     scan_slash_orders,
     validate_chunk,
 )
-from data_access.schema import DATA_TABLES, HISTORY_TABLES, MONTHS_RECORDED, UploadBatch, UploadBatchMonth
+from data_access.schema import (
+    DATA_TABLES,
+    HISTORY_TABLES,
+    MONTHS_RECORDED,
+    UploadBatch,
+    UploadBatchEntity,
+    UploadBatchMonth,
+)
 
 Status = Literal["loaded", "rejected", "duplicate", "valid"]
 batches = UploadBatch.__table__
@@ -100,6 +107,7 @@ def ingest(
     max_errors: int = 1000,
     dry_run: bool = False,
     progress: Callable[[int], None] | None = None,
+    entities: tuple[str, ...] | None = None,
 ) -> IngestResult:
     """Validate and load one file of ``kind_name`` as one batch, all or nothing.
 
@@ -114,6 +122,8 @@ def ingest(
     ``dry_run`` does everything inside the transaction, then rolls it back: the result is
     ``valid`` with the rows that would be inserted and replaced (a rejection is still recorded).
     ``progress`` is called with the number of rows read so far, after each chunk.
+    ``entities`` limits the upload to rows of those entities (an uploader limited to them): any other
+    row is an error, so is replacing another entity's row, and so is reference data all entities share.
     """
     if kind_name not in KINDS:
         raise ValueError(f"unknown kind {kind_name!r}; expected one of {', '.join(KINDS)}")
@@ -132,6 +142,9 @@ def ingest(
     if isinstance(table, UploadFormatError):
         report.add(None, "", "", str(table))
         return _record_attempt(engine, result, report, uploaded_by)
+    if entities is not None and kind.entity_column is None:
+        report.add(None, "", "", f"{kind.name} is shared by every entity: only an uploader of every entity loads it")
+        return _record_attempt(engine, result, report, uploaded_by)
     mapping = _map_header(kind, table.header, report)
     if not report.ok:
         return _record_attempt(engine, result, report, uploaded_by)
@@ -140,7 +153,7 @@ def ingest(
     slash_orders: dict[str, str] = {}
     while True:
         try:
-            options = _LoadOptions(pseudonym_key, uploaded_by, slash_orders, dry_run, progress)
+            options = _LoadOptions(pseudonym_key, uploaded_by, slash_orders, dry_run, progress, entities)
             return _load(engine, kind, table, mapping, result, report, options)
         except SlashDatesNeedScan:
             # Rare: d/m/y-style dates. Decide each column's order from all its values, then load again.
@@ -261,10 +274,10 @@ def _load_sqlite(
     context = _context(known, table, options)
     database = engine.url.database
     beside_database = Path(database).resolve().parent if database and database != ":memory:" else None
-    months = _MonthsSeen(kind)
+    months, owners = _MonthsSeen(kind), _EntitiesSeen(kind)
     with ScratchStage(kind, DATA_TABLES[kind.name], beside_database) as stage:
         try:
-            _validate_rows(kind, table, mapping, context, result, report, options, months.then(stage.add),
+            _validate_rows(kind, table, mapping, context, result, report, options, owners.then(months.then(stage.add)),
                            find_repeats=False)  # fmt: skip
         except _Rejected:
             _report_repeated_keys(kind, table, mapping, context, report)
@@ -276,8 +289,10 @@ def _load_sqlite(
                 batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
                 stage.move(conn, batch_id)
                 months.record(conn, batch_id)
+                owners.record(conn, batch_id)
                 if _replaced_by_own_batch(conn, kind, batch_id):
                     raise _RepeatedKeys
+                _refuse_replacing_others(conn, kind, batch_id, options.entities, report)
                 _finish_batch(conn, result, batch_id, report)
                 _end_dry_run(result, options)
         except _RepeatedKeys:
@@ -331,11 +346,13 @@ def _load_in_transaction(
         context = _context(_known_codes(conn, kind, table, mapping), table, options)
         batch_id = _insert_batch(conn, result, "loading", options.uploaded_by)
         writer = BulkWriter(conn, kind, DATA_TABLES[kind.name])
-        months = _MonthsSeen(kind)
-        write = months.then(lambda clean: writer.write(clean, batch_id))
+        months, owners = _MonthsSeen(kind), _EntitiesSeen(kind)
+        write = owners.then(months.then(lambda clean: writer.write(clean, batch_id)))
         _validate_rows(kind, table, mapping, context, result, report, options, write)
         writer.finish()
         months.record(conn, batch_id)
+        owners.record(conn, batch_id)
+        _refuse_replacing_others(conn, kind, batch_id, options.entities, report)
         _finish_batch(conn, result, batch_id, report)
         _end_dry_run(result, options)
 
@@ -365,12 +382,52 @@ class _MonthsSeen:
             conn.execute(insert(UploadBatchMonth), rows)
 
 
+class _EntitiesSeen:
+    """The entities of the rows a batch writes (``UploadBatchEntity``), over an upload's chunks."""
+
+    def __init__(self, kind: Kind) -> None:
+        self.column = kind.entity_column
+        self.seen: set[str] = set()
+
+    def then(self, sink: Callable[[pd.DataFrame], None]) -> Callable[[pd.DataFrame], None]:
+        def noted(clean: pd.DataFrame) -> None:
+            if self.column is not None:
+                self.seen.update(clean[self.column].unique().tolist())
+            sink(clean)
+
+        return noted
+
+    def record(self, conn: Connection, batch_id: int) -> None:
+        rows = [{"batch_id": batch_id, "entity_code": code} for code in sorted(self.seen) if code]
+        if rows:
+            conn.execute(insert(UploadBatchEntity), rows)
+
+
+def _refuse_replacing_others(
+    conn: Connection, kind: Kind, batch_id: int, entities: tuple[str, ...] | None, report: Report
+) -> None:
+    """A limited uploader's rows may not replace rows of another entity (a natural key without the entity,
+    as an activity's, can match one): the write is undone and the upload rejected."""
+    if entities is None or kind.entity_column is None:
+        return
+    history = HISTORY_TABLES[kind.name]
+    owner = history.c[kind.entity_column]
+    query = select(func.count()).where(history.c.replaced_by_batch == batch_id, owner.not_in(entities))
+    replaced = conn.execute(query).scalar_one()
+    if replaced:
+        yours = ", ".join(sorted(entities))
+        reason = f"{replaced} rows would replace rows of entities other than yours ({yours}) with the same key"
+        report.add(None, kind.entity_column, "", reason)
+        raise _Rejected
+
+
 def _context(known: dict[str, frozenset[str]], table: TableFile, options: _LoadOptions) -> Context:
     return Context(
         known_codes=known,
         pseudonym_key=options.pseudonym_key,
         decimal_comma=table.delimiter == ";",
         slash_orders=options.slash_orders,
+        entity_scope=None if options.entities is None else frozenset(options.entities),
     )
 
 
@@ -443,6 +500,7 @@ class _LoadOptions:
     slash_orders: dict[str, str]
     dry_run: bool = False
     progress: Callable[[int], None] | None = None
+    entities: tuple[str, ...] | None = None
 
 
 def _insert_batch(conn: Connection, result: IngestResult, status: str, uploaded_by: str) -> int:

@@ -111,6 +111,8 @@ class Context:
     slash_orders: dict[str, str] = field(default_factory=dict)
     #: raw id -> pseudonym, shared by the chunks of one upload (never stored)
     pseudonyms: Pseudonyms = field(default_factory=lambda: Pseudonyms())
+    #: The entities the uploader may load rows of; None: every entity.
+    entity_scope: frozenset[str] | None = None
 
 
 class SlashDatesNeedScan(Exception):
@@ -296,6 +298,11 @@ def validate_chunk(kind: Kind, frame: pd.DataFrame, context: Context, report: Re
         has_control = frame[column.name].str.contains(CONTROL_CHARACTERS.pattern, regex=True)
         report.add_mask(frame, has_control, column, "holds a control character (a byte no text should hold)")
         clean[column.name] = _validate_column(frame, column, context, report)
+    if context.entity_scope is not None and kind.entity_column is not None:
+        codes = frame[kind.entity_column]
+        outside = (codes != "") & ~codes.isin(context.entity_scope)
+        yours = ", ".join(sorted(context.entity_scope))
+        report.add_mask(frame, outside, kind.column(kind.entity_column), f"not one of your entities ({yours})")
     for date_column, status in kind.required_when_status:
         missing = (frame["status"].str.lower() == status) & (frame[date_column] == "")
         report.add_mask(frame, missing, date_column, f"required when status is {status}")

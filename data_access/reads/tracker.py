@@ -13,13 +13,19 @@ from data_access.schema import Entity, Headcount, LearningActivity, LearningNeed
 ACTIVITY_WINDOW_DAYS = 92
 
 
-def submission_status(engine: Engine) -> tuple[pd.DataFrame, dict[str, str | None]]:
-    """Per entity: has it sent the current LNA cycle, the latest headcount, and recent platform data?
+def submission_status(
+    engine: Engine, entities: tuple[str, ...] | None = None
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """Per entity (of ``entities``, or every one): has it sent the current LNA cycle, the latest headcount,
+    and recent platform data?
 
     Returns the table and the periods it checks against (``cycle``, ``headcount``, ``activity_since``).
     """
+    listed = select(Entity.entity_code, Entity.entity_name).order_by(Entity.entity_code)
+    if entities is not None:
+        listed = listed.where(Entity.entity_code.in_(entities))
     with engine.connect() as conn:
-        entities = conn.execute(select(Entity.entity_code, Entity.entity_name).order_by(Entity.entity_code)).all()
+        entities = conn.execute(listed).all()
         cycle = conn.execute(select(func.max(LearningNeed.cycle))).scalar()
         snapshot = conn.execute(select(func.max(Headcount.as_of_date))).scalar()
         latest = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()

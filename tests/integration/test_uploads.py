@@ -264,3 +264,69 @@ def test_uploads_and_the_store_are_readable_by_this_account_only(site):
     for name in ("secret.key", "pseudonym.key", "test.db"):
         if (folder / name).exists():
             assert (folder / name).stat().st_mode & 0o777 == 0o600, name
+
+
+def _commit(job: dict, username: str) -> dict:  # type: ignore[type-arg]
+    from data_access.users import find_user
+    from server.uploads import start_commit
+
+    start_commit(job["id"], find_user(default_engine(), username))
+    return wait(job["id"], ("loaded", "rejected", "failed"))
+
+
+def _lna(entity: str, need: str = "Innovation") -> dict[str, str]:
+    return {"cycle": "2026", "entity_code": entity, "duty_station_code": "", "report_type": "Staff survey",
+            "learning_need": need, "priority": "high", "staff_category": "", "gender": "", "respondents": "7"}  # fmt: skip
+
+
+def test_an_uploader_limited_to_some_entities_writes_only_theirs(site):
+    server, runner, _ = site
+    create_user(runner, "ocha-hr", role="uploader", entities="OCHA")
+    ocha = signed_in(server, "ocha-hr")
+    # Rows of another entity: each one named.
+    mixed = upload(ocha, to_csv([_lna("OCHA"), _lna("DSS"), _lna("DPO", "Data and analytics")]), "mixed.csv", "lna")
+    assert mixed["status"] == "rejected"
+    assert {(e["row"], e["column"], e["value"]) for e in mixed["report"]["errors"]} == {
+        (3, "entity_code", "DSS"),
+        (4, "entity_code", "DPO"),
+    }
+    # Reference data every entity shares.
+    stations = "duty_station_code,duty_station_name,country_iso3,is_headquarters\nXX-NEW,New,KEN,false\n"
+    shared = upload(ocha, stations.encode(), "stations.csv", "duty_stations")
+    assert shared["status"] == "rejected" and "shared by every entity" in shared["report"]["errors"][0]["reason"]
+    # A row of theirs whose key is another entity's row (an activity's key holds no entity).
+    hr = signed_in(server, "hr")
+    theirs = new_rows("KEYED", 2)
+    for row in theirs:
+        row["entity_code"] = "DPO"
+    assert _commit(upload(hr, to_csv(theirs), "dpo.csv"), "hr")["status"] == "loaded"
+    for row in theirs:
+        row["entity_code"] = "OCHA"
+    taken = upload(ocha, to_csv(theirs), "taken.csv")
+    assert taken["status"] == "rejected"
+    assert "would replace rows of entities other than yours" in taken["report"]["errors"][0]["reason"]
+    # Their own rows load.
+    own = upload(ocha, to_csv([_lna("OCHA"), _lna("OCHA", "Data and analytics")]), "own.csv", "lna")
+    assert own["status"] == "valid" and _commit(own, "ocha-hr")["status"] == "loaded"
+
+
+def test_a_limited_uploader_sees_and_rolls_back_only_their_entities_batches(site):
+    from data_access.batches import RollbackError, list_batches, rollback_batch
+    from data_access.reads.tracker import submission_status
+
+    server, runner, _ = site
+    create_user(runner, "osaa-hr", role="uploader", entities="OSAA")
+    others = _commit(upload(signed_in(server, "hr"), to_csv([_lna("DMSPC", "Innovation")]), "dmspc.csv", "lna"), "hr")
+    mine = _commit(upload(signed_in(server, "osaa-hr"), to_csv([_lna("OSAA")]), "osaa.csv", "lna"), "osaa-hr")
+    assert others["status"] == mine["status"] == "loaded"
+    engine, scope = default_engine(), ("OSAA",)
+    seen = set(list_batches(engine, entities=scope, uploader="osaa-hr")["id"])
+    assert mine["report"]["batch_id"] in seen and others["report"]["batch_id"] not in seen
+    assert others["report"]["batch_id"] in set(list_batches(engine)["id"])
+    with pytest.raises(RollbackError, match="other than yours"):
+        rollback_batch(engine, others["report"]["batch_id"], rolled_back_by="osaa-hr", entities=scope)
+    assert (
+        rollback_batch(engine, mine["report"]["batch_id"], rolled_back_by="osaa-hr", entities=scope).rows_removed == 1
+    )
+    tracker, _ = submission_status(engine, scope)
+    assert tracker["entity"].tolist() == ["OSAA"]
