@@ -145,7 +145,7 @@ def _history(user: SignedInUser) -> html.Div:
 )
 def show_job(job_id: str | None, _ticks: int | None) -> tuple[Any, ...]:
     user = require("uploader")
-    if not job_id:
+    if not job_id or not isinstance(job_id, str):
         return html.Div(), True, True, True, no_update
     try:
         job = owned_job(job_id, user)
@@ -167,7 +167,7 @@ def show_job(job_id: str | None, _ticks: int | None) -> tuple[Any, ...]:
 def commit(_clicks: int | None, job_id: str | None) -> tuple[Any, Any]:
     user = require("uploader")
     try:
-        start_commit(job_id or "", user)
+        start_commit(job_id if isinstance(job_id, str) else "", user)
     except UploadRefused as refused:
         return no_update, dbc.Alert(str(refused), color="warning")
     return False, ""
@@ -184,7 +184,7 @@ def commit(_clicks: int | None, job_id: str | None) -> tuple[Any, Any]:
 def cancel_upload(_clicks: int | None, job_id: str | None) -> tuple[Any, Any, Any]:
     user = require("uploader")
     try:
-        cancel(job_id or "", user)
+        cancel(job_id if isinstance(job_id, str) else "", user)
     except UploadRefused as refused:
         return no_update, no_update, dbc.Alert(str(refused), color="warning")
     return html.Div(), None, dbc.Alert("Cancelled. Nothing was written.", color="secondary", id="data-cancelled")
@@ -202,7 +202,9 @@ def ask_rollback(clicks: list[int | None]) -> tuple[Any, Any, Any]:
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(clicks):
         return no_update, no_update, no_update
-    batch = int(trigger["batch"])
+    batch = trigger.get("batch")
+    if not isinstance(batch, int) or isinstance(batch, bool):
+        return no_update, no_update, no_update
     return True, f"Roll back batch {batch}? Its rows are removed and the rows it replaced come back.", batch
 
 

@@ -6,6 +6,8 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from data_access.reads import views
@@ -482,3 +484,43 @@ def test_reactivating_a_user_does_not_revive_their_old_sessions(site):
     set_active(default_engine(), "returner", True)
     assert saved.get("/_dash-layout").status_code == 401
     assert _sign_in_through_the_form(server, "returner").get("/_dash-layout").status_code == 200
+
+
+JUNK = [None, 0, -1, 2**63, 1.5, True, "", "abc", "x" * 300, [], [1, "a"], {}, {"batch": "abc"}, [[[]]], "<b>"]
+
+
+def _junk_entry(item: dict, value, pattern_value, keys_wrong: bool):  # type: ignore[no-untyped-def, type-arg]
+    """An entry for dependency ``item`` with ``value``; its pattern id's wildcard keys set to ``pattern_value``."""
+    if item["id"].startswith("{"):
+        parsed = json.loads(item["id"])
+        component = {k: (pattern_value if isinstance(v, list) else v) for k, v in parsed.items()}
+        if keys_wrong:
+            component = {**component, "extra": 1}
+        entry = {"id": component, "property": item["property"], "value": value}
+        return [entry] if _wildcard(item["id"]) else entry
+    return {"id": item["id"], "property": item["property"], "value": value}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.data(),
+    shape=st.sampled_from(["typed", "no inputs", "wrong keys", "one entry for many", "extra input"]),
+)
+def test_every_malformed_callback_request_gets_400_never_a_traceback(site, data, shape):
+    _, server, _ = site
+    admin = signed_in(server, "boss")  # every callback is open to an admin: each one is reached
+    dep = data.draw(st.sampled_from(dependencies(server)))
+    value = lambda: data.draw(st.sampled_from(JUNK))  # noqa: E731
+    pattern_value = data.draw(st.sampled_from(["abc", 7, True, None, [], {"a": 1}, 1.5]))
+    body = callback_body(dep)
+    body["inputs"] = [_junk_entry(i, value(), pattern_value, shape == "wrong keys") for i in dep["inputs"]]
+    body["state"] = [_junk_entry(s, value(), pattern_value, shape == "wrong keys") for s in dep["state"]]
+    if shape == "no inputs":
+        body.pop("inputs")
+    elif shape == "one entry for many":
+        body["inputs"] = [entry[0] if isinstance(entry, list) and entry else [entry] for entry in body["inputs"]]
+    elif shape == "extra input":
+        body["inputs"].append({"id": "x", "property": "value", "value": 1})
+    response = post(admin, body)
+    assert response.status_code in (200, 204, 400), (dep["output"], shape, body, response.status_code)
+    assert b"Traceback" not in response.data and len(response.data) < 200_000
