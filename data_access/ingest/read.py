@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import os
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -216,6 +217,8 @@ class TableFile:
                 buffer: list[list[str]] = []
                 numbers: list[int] = []
                 for number, values in enumerate(rows, start=1):
+                    if number > XLSX_MAX_ROWS:
+                        raise UploadFormatError(f"the sheet has more than {XLSX_MAX_ROWS:,} rows, Excel's own limit")
                     cells = [_cell_text(v) for v in values[:width]]
                     if not any(cells):
                         continue
@@ -266,9 +269,43 @@ def open_table(open_file: Opener, file_name: str, kind: str) -> TableFile:
     return TableFile("csv", header, open_file, encoding=encoding, delimiter=delimiter)
 
 
+#: Limits on what a workbook may expand to, checked from its ZIP directory before anything is unpacked.
+#: openpyxl keeps a workbook's shared strings in memory whole (the rows it streams), so they bound a
+#: read's memory; the ratio check refuses parts that expand like a decompression bomb.
+XLSX_MAX_SHARED_STRINGS = 128 << 20
+XLSX_MAX_EXPANDED = 2 << 30
+XLSX_MAX_RATIO = 100
+XLSX_RATIO_FROM = 16 << 20
+#: Excel's own limits on a sheet.
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_COLUMNS = 16_384
+
+
+def check_workbook(open_file: Opener) -> None:
+    """Refuse a workbook whose parts would expand past the limits above, before it is read."""
+    try:
+        with open_file() as handle, zipfile.ZipFile(handle) as archive:
+            parts = archive.infolist()
+    except zipfile.BadZipFile:
+        raise UploadFormatError("the Excel workbook cannot be read (a damaged ZIP file)") from None
+    if sum(part.file_size for part in parts) > XLSX_MAX_EXPANDED:
+        raise UploadFormatError(f"the workbook expands to more than {XLSX_MAX_EXPANDED >> 30} GB: save it as CSV")
+    for part in parts:
+        if part.filename.lower().endswith("sharedstrings.xml") and part.file_size > XLSX_MAX_SHARED_STRINGS:
+            raise UploadFormatError(
+                f"the workbook's text takes more than {XLSX_MAX_SHARED_STRINGS >> 20} MB unpacked: save it as CSV"
+            )
+        if part.file_size > XLSX_RATIO_FROM and part.file_size > XLSX_MAX_RATIO * max(part.compress_size, 1):
+            raise UploadFormatError(
+                f"{part.filename} in the workbook expands {part.file_size // max(part.compress_size, 1):,} times "
+                "its packed size: refused as a decompression bomb"
+            )
+
+
 def _open_xlsx(open_file: Opener, kind: str) -> TableFile:
     from openpyxl import load_workbook
 
+    check_workbook(open_file)
     try:
         with open_file() as handle:
             workbook = load_workbook(handle, read_only=True, data_only=True)
@@ -277,6 +314,8 @@ def _open_xlsx(open_file: Opener, kind: str) -> TableFile:
                 sheet = workbook[sheet_name] if sheet_name else workbook.worksheets[0]
                 header: list[str] = []
                 for values in sheet.iter_rows(values_only=True):
+                    if len(values) > XLSX_MAX_COLUMNS:
+                        raise UploadFormatError(f"the sheet has more than {XLSX_MAX_COLUMNS:,} columns")
                     cells = [_cell_text(v) for v in values]
                     if any(cells):
                         while cells and not cells[-1]:

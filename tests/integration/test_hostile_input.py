@@ -113,3 +113,61 @@ def test_control_characters_are_refused_with_their_row_and_column(store):
     found = {(e.row, e.column) for e in result.errors if "control character" in e.reason}
     assert found == {(3, "course_title"), (2902, "course_title")}
     assert table_rows(store, "learning_activity") == []
+
+
+def _workbook_with_a_huge_cell(text_bytes: int, part: str) -> bytes:
+    """A valid .xlsx (header and one row) with one cell of ``text_bytes`` letters, packed small: written into
+    the sheet itself (``part`` "xl/worksheets/sheet1.xml") or as a part of shared strings ("xl/sharedStrings.xml")."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(COLUMNS)
+    book.active.append(
+        ["Coursera", "S1", "C1", "2024-01-01", "DMSPC", "US-NEWYORK", "P", "female", "enrolled", "", "X"]
+    )
+    plain = io.BytesIO()
+    book.save(plain)
+    source, packed = zipfile.ZipFile(plain), io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for item in source.infolist():
+            if item.filename != part:
+                target.writestr(item, source.read(item.filename))
+        with target.open(part, "w", force_zip64=True) as stream:
+            if part.endswith("sharedStrings.xml"):
+                before, after = (
+                    b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>',
+                    b"</t></si></sst>",
+                )
+            else:
+                before, after = source.read(part).split(b"X", 1)
+            stream.write(before)
+            for _ in range(text_bytes >> 20):
+                stream.write(b"A" * (1 << 20))
+            stream.write(after)
+    return packed.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"])
+def test_a_small_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_read(store, part):
+    import subprocess
+    import sys
+    import tempfile
+
+    payload = _workbook_with_a_huge_cell(600 << 20, part)
+    assert len(payload) < 1 << 20  # under a megabyte, packed
+    result = load(store, "learning_activity", payload, "bomb.xlsx")
+    assert result.status == "rejected"
+    assert "decompression bomb" in result.errors[0].reason or "MB unpacked" in result.errors[0].reason
+    # Its peak memory, in a process of its own: the refusal reads the ZIP directory only.
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+        handle.write(payload)
+        handle.flush()
+        script = (
+            "import resource, sys; from data_access.ingest.read import open_table, opener_for, UploadFormatError\n"
+            "try: open_table(opener_for(sys.argv[1]), 'bomb.xlsx', 'learning_activity')\n"
+            "except UploadFormatError: pass\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
+        peak_kb = int(subprocess.run([sys.executable, "-c", script, handle.name], capture_output=True, check=True,
+                                     text=True).stdout)  # fmt: skip
+    assert peak_kb < 400_000, f"{peak_kb / 1024:.0f} MB"

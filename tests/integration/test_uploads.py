@@ -276,7 +276,8 @@ def _commit(job: dict, username: str) -> dict:  # type: ignore[type-arg]
 
 def _lna(entity: str, need: str = "Innovation") -> dict[str, str]:
     return {"cycle": "2026", "entity_code": entity, "duty_station_code": "", "report_type": "Staff survey",
-            "learning_need": need, "priority": "high", "staff_category": "", "gender": "", "respondents": "7"}  # fmt: skip
+            "learning_need": need, "priority": "high", "staff_category": "", "gender": "",
+            "respondents": "7"}  # fmt: skip
 
 
 def test_an_uploader_limited_to_some_entities_writes_only_theirs(site):
