@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,10 +41,19 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
             .render_as_string(hide_password=False)
         )
     finally:
-        wait_for_builds()  # a background build of the activity summaries may still be reading the schema
+        wait_for_background_work()  # an upload's last step, its warm-up or a build may still read the schema
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def wait_for_background_work(timeout: float = 120.0) -> None:
+    """Wait for the threads that use the store after a request has been answered: an upload's step (and
+    the warm-up that follows a commit), a rollback's warm-up, and builds of the activity summaries."""
+    for thread in threading.enumerate():
+        if thread.name.startswith(("upload-", "warm-cache")):
+            thread.join(timeout)
+    wait_for_builds()
 
 
 @pytest.fixture(params=BACKENDS)

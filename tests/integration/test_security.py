@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,17 +14,17 @@ from sqlalchemy import select
 from data_access.reads import views
 from data_access.schema import AuditEvent
 from data_access.users import ROLES
-from tests.conftest import database_url
+from tests.conftest import BACKENDS, database_url
 from tests.helpers import create_user, signed_in
 
 ORIGIN = "http://localhost"
 PASSWORD = "a-long-test-password"
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module", params=BACKENDS)
+def site(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     folder = tmp_path_factory.mktemp("security")
-    with database_url("sqlite", folder) as url, pytest.MonkeyPatch.context() as patch:
+    with database_url(request.param, folder) as url, pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", url)
         patch.setenv("INSTANCE_DIR", str(folder))
         from app import app, server
@@ -300,7 +301,7 @@ def test_oversized_requests_get_413_before_the_body_is_read(site, monkeypatch):
 def test_sign_in_attempts_are_rate_limited(site, monkeypatch):
     _, server, _ = site
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "3 per minute")
-    client = server.test_client()
+    client = _client_from_its_own_address(server)
     codes = [
         client.post("/login", data={"username": "limited", "password": "x"}, headers={"Origin": ORIGIN}).status_code
         for _ in range(5)
@@ -412,7 +413,7 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_are_trusted_only_when_conf
 )
 def test_sign_in_never_sends_anyone_off_the_site(site, target):
     _, server, _ = site
-    response = server.test_client().post(
+    response = _client_from_its_own_address(server).post(
         "/login", data={"username": "viewer", "password": PASSWORD, "next": target}, headers={"Origin": ORIGIN}
     )
     assert response.status_code == 302 and response.headers["Location"] == "/", target
@@ -421,15 +422,13 @@ def test_sign_in_never_sends_anyone_off_the_site(site, target):
 def test_failed_sign_ins_from_one_address_are_limited_whatever_the_usernames(site, monkeypatch):
     _, server, _ = site
     monkeypatch.setenv("LOGIN_ADDRESS_RATE_LIMIT", "5 per minute")
-    client = server.test_client()
-    client.environ_base["REMOTE_ADDR"] = "10.9.8.7"
+    client = _client_from_its_own_address(server)
     codes = [
         client.post("/login", data={"username": f"spray{n}", "password": "x"}, headers={"Origin": ORIGIN}).status_code
         for n in range(8)
     ]
     assert codes == [401] * 5 + [429] * 3
-    elsewhere = server.test_client()
-    elsewhere.environ_base["REMOTE_ADDR"] = "10.9.8.8"
+    elsewhere = _client_from_its_own_address(server)
     assert (
         elsewhere.post(
             "/login", data={"username": "viewer", "password": PASSWORD}, headers={"Origin": ORIGIN}
@@ -445,9 +444,18 @@ def test_a_request_for_another_host_is_refused(site):
     assert viewer.get("/login", headers={"Host": "localhost:8050"}).status_code == 200
 
 
-def _sign_in_through_the_form(server, username: str):  # type: ignore[no-untyped-def]
+def _client_from_its_own_address(server):  # type: ignore[no-untyped-def]
+    """A test client from an address of its own, so sign-in limits counted for other tests leave it alone."""
     client = server.test_client()
     client.environ_base["HTTP_ORIGIN"] = ORIGIN
+    client.environ_base["REMOTE_ADDR"] = (
+        f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+    )
+    return client
+
+
+def _sign_in_through_the_form(server, username: str):  # type: ignore[no-untyped-def]
+    client = _client_from_its_own_address(server)
     assert client.post("/login", data={"username": username, "password": PASSWORD}).status_code == 302
     return client
 
