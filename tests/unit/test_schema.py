@@ -52,9 +52,9 @@ def test_an_existing_database_upgrades_in_place(tmp_path):
 def test_the_activity_table_rebuild_keeps_rows_and_the_history_trigger(tmp_path, monkeypatch):
     engine = get_engine(f"sqlite:///{tmp_path / 'before-0004.db'}")
     upgrade(engine, "0003")
-    load_reference(engine)
     monkeypatch.setattr(ingest, "MONTHS_RECORDED", {})  # as loads did then (upload_batch_month is 0007's)
     monkeypatch.setattr(ingest._EntitiesSeen, "record", lambda *args: None)  # and upload_batch_entity is 0009's
+    load_reference(engine)
     assert load(engine, "learning_activity", to_csv([activity(1), activity(2)])).status == "loaded"
     upgrade(engine)
     assert len(table_rows(engine, "learning_activity")) == 2
