@@ -295,8 +295,9 @@ def validate_chunk(kind: Kind, frame: pd.DataFrame, context: Context, report: Re
     """
     clean = pd.DataFrame(index=frame.index)
     for column in kind.columns:
-        has_control = frame[column.name].str.contains(CONTROL_CHARACTERS.pattern, regex=True)
-        report.add_mask(frame, has_control, column, "holds a control character (a byte no text should hold)")
+        if column.type in ("text", "id") or column.open_vocabulary:  # other columns' patterns admit none
+            has_control = frame[column.name].str.contains(CONTROL_CHARACTERS.pattern, regex=True)
+            report.add_mask(frame, has_control, column, "holds a control character (a byte no text should hold)")
         clean[column.name] = _validate_column(frame, column, context, report)
     if context.entity_scope is not None and kind.entity_column is not None:
         codes = frame[kind.entity_column]
