@@ -150,6 +150,8 @@ def add_user(
     _clicks: int | None, username: str | None, role: str | None, entities: list[str] | None
 ) -> tuple[Any, Any]:
     admin = require("admin")
+    if not isinstance(username, str | None) or not isinstance(role, str | None) or isinstance(entities, str):
+        return dbc.Alert("The form sent values of the wrong kind.", color="warning"), no_update
     password = secrets.token_urlsafe(15)
     scope = tuple(entities) if entities else None
     try:
