@@ -3,6 +3,7 @@ programme and learning-need cards (each defined here once, drawn from the page's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -13,7 +14,6 @@ from components.filters import click_graph_id
 from components.kpi import kpi_card, target_card
 from components.page_context import PageContext
 from components.theme import count_text
-from data_access.reads.kpis import staff_figures
 from data_access.reads.targets import kpi_status_records
 
 PLATFORM_SERIES = {"learners": "Learners", "completers": "Completers", "completions": "Completions"}
@@ -28,10 +28,11 @@ def grid(*cells: tuple[Any, int]) -> dbc.Row:
     return dbc.Row([dbc.Col(card, lg=width, className="mb-3") for card, width in cells])
 
 
-def people_cards(page: PageContext) -> list[dbc.Card]:
-    """Staff (as of the latest headcount snapshot in the period), learners and completers of the page's slice."""
+def people_cards(page: PageContext, staff: Mapping[str, Any]) -> list[dbc.Card]:
+    """Staff (as of the latest headcount snapshot in the period: ``staff`` is ``kpis.staff_figures``),
+    learners and completers of the page's slice."""
     total = page.view("uptake_total").iloc[0]
-    as_of = staff_figures(page.engine, page.filters)["as_of_date"]
+    as_of = staff["as_of_date"]
 
     def count(column: str) -> str:
         return count_text(total[column], page.min_cell)

@@ -13,6 +13,7 @@ from components.kpi import kpi_card
 from components.page_context import PageContext, page_layout
 from components.sections import grid, heading, people_cards, platforms_card, programmes_card, target_row, top_needs_card
 from components.theme import count_text
+from data_access.reads.kpis import staff_figures
 from data_access.reads.views import entity_profile
 
 dash.register_page(
@@ -39,7 +40,10 @@ def content(page: PageContext) -> html.Div:
             ]
         )
     graduates = count_text(page.view("programme_total").iloc[0]["graduates"], page.min_cell)
-    cards = [*people_cards(page), kpi_card("Programme graduates", graduates, "all leadership programmes, all cohorts")]
+    cards = [
+        *people_cards(page, staff_figures(page.engine, page.filters)),
+        kpi_card("Programme graduates", graduates, "all leadership programmes, all cohorts"),
+    ]
     stations = page.view("uptake_by_duty_station").head(TOP_STATIONS)
     reach = charts.reach(
         stations,

@@ -27,8 +27,8 @@ ALL_COUNTS = {
 
 
 def headline_cards(page: PageContext) -> list[dbc.Card]:
-    staff, learners, completers = people_cards(page)
     figures = staff_figures(page.engine, page.filters)
+    staff, learners, completers = people_cards(page, figures)
     return [
         staff,
         kpi_card("Entities", f"{figures['entities']:,}", "with staff in the latest snapshot"),

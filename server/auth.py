@@ -176,7 +176,7 @@ def register_auth(app: Any) -> None:
         username = session.get("user")
         user = find_user(default_engine(), username) if isinstance(username, str) else None
         if user is not None and session.get("epoch") != user.session_epoch:
-            user = None  # signed out or deactivated since this session began
+            user = None  # the user signed out or was deactivated after this sign-in
         if user is None:
             session.clear()
             if request.path.startswith(API_PREFIXES) or request.method != "GET":
