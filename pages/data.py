@@ -126,6 +126,11 @@ clientside_callback(
 )
 
 
+def _batch_id(value: Any) -> bool:
+    """Whether ``value`` can be a batch id (a whole number the store's integer column holds)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
 def _history(user: SignedInUser) -> html.Div:
     """The upload history this user may see: every batch, or for a user limited to some entities, their
     own uploads and the batches of their entities."""
@@ -203,7 +208,7 @@ def ask_rollback(clicks: list[int | None]) -> tuple[Any, Any, Any]:
     if not isinstance(trigger, dict) or not any(clicks):
         return no_update, no_update, no_update
     batch = trigger.get("batch")
-    if not isinstance(batch, int) or isinstance(batch, bool):
+    if not _batch_id(batch):
         return no_update, no_update, no_update
     return True, f"Roll back batch {batch}? Its rows are removed and the rows it replaced come back.", batch
 
@@ -217,7 +222,7 @@ def ask_rollback(clicks: list[int | None]) -> tuple[Any, Any, Any]:
 )
 def roll_back(_submitted: int | None, batch: int | None) -> tuple[Any, Any]:
     user = require("uploader")
-    if not isinstance(batch, int):
+    if not _batch_id(batch):
         return no_update, no_update
     try:
         result = rollback_batch(default_engine(), batch, rolled_back_by=user.username, entities=user.entities)
