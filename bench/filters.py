@@ -6,7 +6,7 @@
 Builds a SQLite store: the demo data plus ROWS synthetic learning_activity rows whose learners
 follow the demo's latest headcount (entity, duty station, category and gender in their real
 proportions, so the largest duty station holds its real share of the rows; about 1.2 learners
-per staff member, each with many courses). The activity summaries are built (timed), then the
+per staff member, each with many courses). The activity snapshot is built (timed), then the
 unfiltered views are warmed, as a commit does.
 
 A filter change puts the filters in the URL, and the page router's ``/_dash-update-component``
@@ -50,8 +50,12 @@ PLATFORM_WEIGHTS = [0.55, 0.15, 0.15, 0.12, 0.03]
 PERIODS = [("2024-01-01", "2024-09-30"), ("2023-01-01", "2023-12-31"), ("2022-04-01", "2022-06-30")]
 
 
-def synthetic_activity(path: Path, rows: int, staff: pd.DataFrame, seed: int = 11) -> None:
-    """ROWS activity rows for learners drawn in proportion to ``staff`` (one row per headcount slice)."""
+def synthetic_activity(path: Path, rows: int, staff: pd.DataFrame, seed: int = 11, shape: str = "stable") -> None:
+    """ROWS activity rows for learners drawn in proportion to ``staff`` (one row per headcount slice).
+
+    ``shape`` "stable": each learner keeps one entity, duty station, category and gender; "varied":
+    every row draws them afresh (a platform recording the sponsoring entity, moves, entry mix-ups at
+    their extreme), so a learner's attributes differ between rows."""
     rng = np.random.default_rng(seed)
     weights = staff["headcount"].to_numpy(dtype=float)
     learners = int(weights.sum() * 1.2)
@@ -62,7 +66,8 @@ def synthetic_activity(path: Path, rows: int, staff: pd.DataFrame, seed: int = 1
     done = rng.random(rows) < 0.7
     completed = enrolled + pd.to_timedelta(rng.integers(0, 60, rows), unit="D")
     done &= completed <= pd.Timestamp("2024-09-30")
-    slices = staff.iloc[home[who]]
+    drawn = home[who] if shape == "stable" else rng.choice(len(staff), size=rows, p=weights / weights.sum())
+    slices = staff.iloc[drawn]
     frame = pd.DataFrame(
         {
             "platform": np.array(PLATFORMS)[rng.choice(len(PLATFORMS), size=rows, p=PLATFORM_WEIGHTS)],
@@ -98,7 +103,7 @@ def latest_staff(engine: object) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(query).all(), columns=columns)
 
 
-def build(folder: Path, rows: int) -> None:
+def build(folder: Path, rows: int, shape: str = "stable") -> None:
     from app import server
     from data_access.ingest.load import ingest
     from data_access.store import default_engine
@@ -107,7 +112,7 @@ def build(folder: Path, rows: int) -> None:
     engine = default_engine()
     staff = latest_staff(engine)
     csv_path = folder / "synthetic.csv"
-    synthetic_activity(csv_path, rows, staff)
+    synthetic_activity(csv_path, rows, staff, shape=shape)
     started = time.perf_counter()
     result = ingest(engine, "learning_activity", csv_path, pseudonym_key=b"bench", uploaded_by="bench")
     print(f"added {result.rows_read:,} activity rows ({result.status}) in {time.perf_counter() - started:.1f} s")
@@ -189,30 +194,31 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
     parser.add_argument("--db", type=Path, help="reuse a store built earlier with --keep")
+    parser.add_argument("--shape", choices=["stable", "varied"], default="stable", help="see synthetic_activity")
     args = parser.parse_args()
     folder = args.db or args.keep or Path(tempfile.mkdtemp(prefix="filters-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     os.environ.update({"INSTANCE_DIR": str(folder), "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
                        "PSEUDONYM_KEY": "bench"})  # fmt: skip
     if not args.db:
-        build(folder, args.rows)
+        build(folder, args.rows, args.shape)
 
     import settings
     from app import server
     from data_access.reads import views
-    from data_access.reads.activity_shelf import INDEX_READS
     from data_access.reads.cache import data_versions
-    from data_access.store import default_cache, default_engine
+    from data_access.reads.snapshot import SNAPSHOT_READS
+    from data_access.store import default_cache, default_engine, snapshots
     from data_access.users import create_user
 
     engine = default_engine()
     min_cell = settings.get_int("MIN_CELL_SIZE")
     started = time.perf_counter()
-    summaries = views._shelf(engine).build(data_versions(engine).of(INDEX_READS))
+    built = snapshots(engine).build(data_versions(engine).of(SNAPSHOT_READS))
     print(
-        f"built the activity summaries in {time.perf_counter() - started:.1f} s "
-        f"({summaries.nbytes / 2**20:.0f} MiB, {len(summaries.personas['learner']):,} personas); "
-        "they stay built below: emptying the cache empties the view tables, not the summaries"
+        f"the activity snapshot ready in {time.perf_counter() - started:.1f} s "
+        f"({built.stat().st_size / 2**20:.0f} MiB); "
+        "it stays below: emptying the cache empties the view tables, not the snapshot"
     )
 
     def fresh_cache() -> float:

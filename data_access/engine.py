@@ -162,8 +162,7 @@ def arrow_batches(conn: Connection, query: Select[Any], rows: int) -> Iterator[p
     SQLite: each row comes out as one JSON object (``json_object``, in C), fetched on the sqlite3
     cursor, and Arrow's JSON reader makes the columns: one Python object per row instead of one per
     value and no SQLAlchemy row objects, which at millions of rows cost more than the read itself
-    (a full build of the summaries at 5M rows: 38.8 s with SQLAlchemy's rows, 26-32 s with its
-    scalars of the JSON, 19-20 s like this). Not ADBC: it links a second copy of SQLite, and two
+    (docs/benchmarks.md). Not ADBC: it links a second copy of SQLite, and two
     copies in one process break each other's file locks. A column must not be NULL throughout a
     batch (its type would be unknown): ``coalesce`` it. Others: SQLAlchemy's rows, column by column.
     """

@@ -180,7 +180,7 @@ def finish(job_id: str) -> None:
 
 
 def warm_cache() -> None:
-    """After a commit or rollback: bring the activity summaries and the unfiltered figures current now,
+    """After a commit or rollback: bring the activity snapshot and the unfiltered figures current now,
     not when the next person opens a page."""
     try:
         warm_views(default_engine(), default_cache(settings.get("CACHE_URL")), settings.get_int("MIN_CELL_SIZE"))

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from data_access.engine import get_engine, normalise_url, wait_for_checkpoints
 from data_access.migrate import upgrade
-from data_access.reads.activity_shelf import wait_for_builds
+from data_access.reads.snapshot import wait_for_builds
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = [
@@ -49,7 +49,7 @@ def database_url(backend: str, folder: Path) -> Iterator[str]:
 
 def wait_for_background_work(timeout: float = 120.0) -> None:
     """Wait for the threads that use the store after a request has been answered: an upload's step (and
-    the warm-up that follows a commit), a rollback's warm-up, and builds of the activity summaries."""
+    the warm-up that follows a commit), a rollback's warm-up, and builds of the activity snapshot."""
     for thread in threading.enumerate():
         if thread.name.startswith(("upload-", "warm-cache")):
             thread.join(timeout)

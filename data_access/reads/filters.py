@@ -21,8 +21,7 @@ _TEXT_LIMIT = 200
 
 #: Filters that narrow the set of people counted; each can be differenced against its parent slice.
 PEOPLE_DIMENSIONS = ("entity", "duty_station", "staff_category", "gender", "platform")
-#: The people filters and the column each matches in the tables that hold people (in this order, the
-#: order of a persona's columns in the activity summaries).
+#: The people filters and the column each matches in the tables that hold people.
 PEOPLE_COLUMNS = {"entity": "entity_code", "duty_station": "duty_station_code", "staff_category": "staff_category",
                   "gender": "gender"}  # fmt: skip
 

@@ -9,7 +9,6 @@ import pandas as pd
 from sqlalchemy import Connection, and_, func, select
 
 from data_access.contract import LEARNING_NEEDS, OTHER_AREA
-from data_access.reads.activity_index import ActivityIndex
 from data_access.reads.filters import Filters, apply_people_filters, in_period
 from data_access.schema import Entity, LearningActivity, LearningNeed
 
@@ -78,7 +77,7 @@ def _table(columns: dict[str, list[Any]]) -> pd.DataFrame:
     )
 
 
-def needs_by_need(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def needs_by_need(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """Per need: respondents, need_share (of all respondents in the slice), high-priority respondents and share."""
     return pd.DataFrame(_need_columns(conn, filters))
 
@@ -114,7 +113,7 @@ def _need_columns(conn: Connection, filters: Filters) -> dict[str, Any]:
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
-def needs_by_priority(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def needs_by_priority(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """Per area and priority: respondents and the share of the area's respondents."""
     cycle = cycle_in_view(conn, filters)
     per_cell: dict[tuple[str, str], int] = {}
@@ -136,7 +135,7 @@ def needs_by_priority(conn: Connection, filters: Filters, index: ActivityIndex |
     )
 
 
-def needs_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def needs_by_entity(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """Per entity and need: respondents and the need's share of the entity's respondents."""
     cycle = cycle_in_view(conn, filters)
     rows = sorted(_sums(conn, filters, ["entity_code", "learning_need"], cycle=cycle))
@@ -153,7 +152,7 @@ def needs_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | N
     )
 
 
-def needs_by_cycle(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def needs_by_cycle(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """Per LNA cycle and need: respondents and the need's share of the cycle's respondents."""
     rows = sorted(_sums(conn, filters, ["cycle", "learning_need"]))
     return _table(
@@ -166,13 +165,10 @@ def needs_by_cycle(conn: Connection, filters: Filters, index: ActivityIndex | No
     )
 
 
-def need_gap(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def need_gap(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """need_share in the LNA minus the need's share of completions in the period, sorted by gap."""
     needs = _need_columns(conn, filters)
-    if index is not None and index.covers(filters):
-        done = index.completions_by_need(filters)
-    else:
-        done = completions_by_need(conn, filters)
+    done = completions_by_need(activity or conn, filters)
     found = dict(zip(done["learning_need"].tolist(), done["completions"].tolist(), strict=True))
     total = sum(found.values())
     # Gathered in plain Python: a few dozen needs, where a pandas merge and sort cost a few ms.

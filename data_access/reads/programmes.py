@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,9 +12,6 @@ from sqlalchemy import Connection, and_, case, func, select
 from data_access.reads.filters import Filters, apply_people_filters
 from data_access.reads.uptake import latest_snapshot
 from data_access.schema import DutyStation, Headcount, ProgrammeParticipation
-
-if TYPE_CHECKING:
-    from data_access.reads.activity_index import ActivityIndex
 
 P = ProgrammeParticipation
 
@@ -136,19 +133,19 @@ def _outcomes_query(filters: Filters, key_names: list[str], cohort_year: int | N
     return query
 
 
-def programme_summary(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def programme_summary(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     return programme_outcomes(conn, filters, by_cohort=False)
 
 
-def programme_total(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def programme_total(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     return programme_outcomes(conn, filters, by_cohort=False, overall=True)
 
 
-def programme_cohorts(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def programme_cohorts(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     return programme_outcomes(conn, filters, by_cohort=True)
 
 
-def workforce_baseline(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def workforce_baseline(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """Female, field and locally recruited shares of headcount in the latest snapshot (one row)."""
     as_of, counts = _workforce(conn, filters)
     whole = counts["headcount"]

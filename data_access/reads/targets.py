@@ -10,7 +10,6 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, func, select
 
 from data_access.contract import ALL_SCOPE
-from data_access.reads.activity_index import ActivityIndex
 from data_access.reads.filters import Filters
 from data_access.reads.programmes import programme_outcome_columns
 from data_access.reads.uptake import uptake_total_columns
@@ -36,26 +35,24 @@ MEASURED = {
 }
 
 
-def target_year(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> int:
+def target_year(conn: Connection, filters: Filters, activity: Connection | None = None) -> int:
     """The year the targets are read for: the period end's, else the latest year with activity."""
     if filters.date_to:
         return filters.date_to.year
-    if index is not None:
-        return index.latest_enrolment().year
-    latest = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()
+    latest = (activity or conn).execute(select(func.max(LearningActivity.enrolled_on))).scalar()
     return latest.year if latest else dt.date.today().year
 
 
-def kpi_actuals(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def kpi_actuals(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """One row of every measurable KPI for the target year (activity in that year, cohorts named by it)."""
-    year = target_year(conn, filters, index)
+    year = target_year(conn, filters, activity)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     period = replace(
         filters,
         date_from=max(start, filters.date_from) if filters.date_from else start,
         date_to=min(end, filters.date_to) if filters.date_to else end,
     )
-    columns: dict[str, Any] = {"year": [year]} | uptake_total_columns(conn, period, index)
+    columns: dict[str, Any] = {"year": [year]} | uptake_total_columns(conn, period, activity)
     columns |= programme_outcome_columns(conn, filters, by_cohort=False, overall=True, cohort_year=year)
     del columns["cohorts"]
     return pd.DataFrame(columns)

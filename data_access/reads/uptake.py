@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, and_, case, distinct, func, or_, select
 
-from data_access.reads.activity_index import ActivityIndex
 from data_access.reads.filters import Filters, apply_people_filters, in_period
 from data_access.schema import DutyStation, Entity, Headcount, LearningActivity
 
@@ -29,6 +28,8 @@ def month_of(conn: Connection, column: Any) -> Any:
     """``YYYY-MM`` of a date column, in the connection's SQL dialect."""
     if conn.dialect.name == "sqlite":
         return func.strftime("%Y-%m", column)
+    if conn.dialect.name == "duckdb":
+        return func.strftime(column, "%Y-%m")
     return func.to_char(column, "YYYY-MM")
 
 
@@ -101,30 +102,28 @@ ACTIVITY_COUNTS = ("learners", "completers", "activities", "completions")
 
 
 def _counts(
-    conn: Connection, filters: Filters, dimension: str | None, index: ActivityIndex | None
+    conn: Connection, filters: Filters, dimension: str | None, activity: Connection | None
 ) -> dict[str, list[Any]]:
-    """The activity counts per ``dimension`` value as columns of plain values, from the summaries when
-    they cover the period, else by SQL."""
-    if index is not None and index.covers(filters):
-        return {column: values.tolist() for column, values in index.uptake_columns(filters, dimension).items()}
-    frame = activity_counts(conn, filters, dimension)
+    """The activity counts per ``dimension`` value as columns of plain values, from the activity
+    snapshot when given, else from the store."""
+    frame = activity_counts(activity or conn, filters, dimension)
     return {column: frame[column].tolist() for column in frame.columns}
 
 
-def uptake_by(conn: Connection, filters: Filters, dimension: str, index: ActivityIndex | None = None) -> pd.DataFrame:
+def uptake_by(conn: Connection, filters: Filters, dimension: str, activity: Connection | None = None) -> pd.DataFrame:
     """learners, completers, activities, completions, headcount and reach_rate per ``dimension`` value.
 
-    With ``index`` (the summaries of the same data version) the activity counts come from it when it
-    covers the period; the result is the same either way.
+    With ``activity`` (the snapshot of the same data version) the activity counts come from it; the
+    result is the same either way.
     """
-    return pd.DataFrame(uptake_by_columns(conn, filters, dimension, index))
+    return pd.DataFrame(uptake_by_columns(conn, filters, dimension, activity))
 
 
 def uptake_by_columns(
-    conn: Connection, filters: Filters, dimension: str, index: ActivityIndex | None = None
+    conn: Connection, filters: Filters, dimension: str, activity: Connection | None = None
 ) -> dict[str, np.ndarray]:
     """``uptake_by`` as columns (arrays), before they are made a table."""
-    found = _counts(conn, filters, dimension, index)
+    found = _counts(conn, filters, dimension, activity)
     columns = [found[c] for c in (dimension, *ACTIVITY_COUNTS)]
     table = headcount_by(conn, filters, dimension)
     keys = table[dimension].tolist() if dimension != "platform" else []
@@ -148,16 +147,16 @@ def uptake_by_columns(
     return out
 
 
-def uptake_total(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def uptake_total(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """One row: distinct learners and completers across platforms, activities, completions, reach_rate."""
-    return pd.DataFrame(uptake_total_columns(conn, filters, index))
+    return pd.DataFrame(uptake_total_columns(conn, filters, activity))
 
 
 def uptake_total_columns(
-    conn: Connection, filters: Filters, index: ActivityIndex | None = None
+    conn: Connection, filters: Filters, activity: Connection | None = None
 ) -> dict[str, list[Any]]:
     """``uptake_total`` as columns of one value each, before they are made a table."""
-    row = _counts(conn, filters, None, index)
+    row = _counts(conn, filters, None, activity)
     as_of = latest_snapshot(conn, filters)
     headcount = 0 if as_of is None else headcount_total(conn, filters, as_of)
     row["headcount"] = [headcount]
@@ -165,8 +164,8 @@ def uptake_total_columns(
     return row
 
 
-def uptake_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    columns = uptake_by_columns(conn, filters, "entity", index)
+def uptake_by_entity(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
+    columns = uptake_by_columns(conn, filters, "entity", activity)
     names = entity_names(conn)
     found = dict(zip(names["entity"].tolist(), names["name"].tolist(), strict=True))
     codes = columns.pop("entity")
@@ -174,8 +173,8 @@ def uptake_by_entity(conn: Connection, filters: Filters, index: ActivityIndex | 
     return pd.DataFrame(named | columns)
 
 
-def uptake_by_duty_station(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    columns = uptake_by_columns(conn, filters, "duty_station", index)
+def uptake_by_duty_station(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
+    columns = uptake_by_columns(conn, filters, "duty_station", activity)
     return with_places(duty_stations(conn), pd.DataFrame(columns))
 
 
@@ -208,20 +207,19 @@ def duty_stations(conn: Connection) -> pd.DataFrame:
     )
 
 
-def uptake_by_platform(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    return uptake_by(conn, filters, "platform", index)
+def uptake_by_platform(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
+    return uptake_by(conn, filters, "platform", activity)
 
 
-def uptake_by_location(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    frame = uptake_by(conn, filters, "location", index)
+def uptake_by_location(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
+    frame = uptake_by(conn, filters, "location", activity)
     return frame.sort_values("location").reset_index(drop=True)
 
 
-def uptake_by_month(conn: Connection, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
+def uptake_by_month(conn: Connection, filters: Filters, activity: Connection | None = None) -> pd.DataFrame:
     """Per month and platform: distinct learners enrolling, and completions."""
-    if index is not None and index.covers(filters):
-        return index.uptake_by_month(filters)
-    return _side_by_side(_enrolling_by_month(conn, filters), _completions_by_month(conn, filters))
+    source = activity or conn
+    return _side_by_side(_enrolling_by_month(source, filters), _completions_by_month(source, filters))
 
 
 def _side_by_side(enrolling: pd.DataFrame, completing: pd.DataFrame) -> pd.DataFrame:

@@ -6,7 +6,6 @@ the export route asks for the same table, so a download is exactly what the char
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -17,12 +16,12 @@ from sqlalchemy import Connection, Engine, func, select
 
 from data_access.contract import GENDERS, STAFF_CATEGORIES
 from data_access.reads import needs, programmes, targets, uptake
-from data_access.reads.activity_index import ActivityIndex
-from data_access.reads.activity_shelf import INDEX_READS, IndexShelf
 from data_access.reads.cache import DataVersions, Store, cache_key, cached_table, data_versions
 from data_access.reads.filters import PEOPLE_DIMENSIONS, Filters
 from data_access.reads.privacy import differenced, suppress
+from data_access.reads.snapshot import SNAPSHOT_READS
 from data_access.schema import DutyStation, Entity, LearningActivity, LearningNeed, ProgrammeParticipation, UploadBatch
+from data_access.store import snapshots
 
 UPTAKE_COUNTS = ("learners", "completers", "activities", "completions", "headcount")
 UPTAKE_RATES = {"reach_rate": ("learners", "headcount")}
@@ -44,8 +43,9 @@ class View:
     """A named table behind a figure: its query, its key columns, and what is a count of people."""
 
     title: str
-    #: ``query(conn, filters, index)``: ``index`` is the activity summaries of the same data version, or None.
-    query: Callable[[Connection, Filters, ActivityIndex | None], pd.DataFrame]
+    #: ``query(conn, filters, activity)``: ``activity`` is a connection to the activity snapshot of the
+    #: same data version (``snapshot``), or None: activity is then read from the store.
+    query: Callable[[Connection, Filters, Connection | None], pd.DataFrame]
     keys: tuple[str, ...]
     counts: tuple[str, ...]
     rates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -259,15 +259,13 @@ def run_view(
     return suppress(frame, counts=counts, rates=view.rates, min_cell=min_cell, groups=groups, extra=extra)
 
 
-def raw_view(engine: Engine, name: str, filters: Filters, index: ActivityIndex | None = None) -> pd.DataFrame:
-    """View ``name``'s query result for ``filters``, before suppression."""
+def raw_view(engine: Engine, name: str, filters: Filters, snapshot: Engine | None = None) -> pd.DataFrame:
+    """View ``name``'s query result for ``filters``, before suppression; activity from ``snapshot`` if given."""
     with engine.connect() as conn:
-        return VIEWS[name].query(conn, filters, index)
-
-
-@functools.cache
-def _shelf(engine: Engine) -> IndexShelf:
-    return IndexShelf(engine)
+        if snapshot is None:
+            return VIEWS[name].query(conn, filters, None)
+        with snapshot.connect() as activity:
+            return VIEWS[name].query(conn, filters, activity)
 
 
 def cached_view(
@@ -281,22 +279,22 @@ def cached_view(
     view = VIEWS[name]
     version = versions.of(view.reads)
     filters = view.slice_of(filters)
-    index = _shelf(engine).get(versions.of(INDEX_READS), store) if "learning_activity" in view.reads else None
+    snapshot = snapshots(engine).get(versions.of(SNAPSHOT_READS)) if "learning_activity" in view.reads else None
 
     def raw(view_name: str, slice_: Filters) -> pd.DataFrame:
         key = cache_key("raw", view_name, json.dumps(slice_.to_query(), sort_keys=True), version)
-        return cached_table(store, key, lambda: raw_view(engine, view_name, slice_, index))
+        return cached_table(store, key, lambda: raw_view(engine, view_name, slice_, snapshot))
 
     key = cache_key(name, json.dumps(filters.to_query(), sort_keys=True), str(min_cell), version)
     return cached_table(store, key, lambda: run_view(engine, name, filters, min_cell, raw=raw))
 
 
 def warm_views(engine: Engine, store: Store, min_cell: int) -> None:
-    """Bring the activity summaries current and fill ``store`` with every unfiltered view at the current
-    data version. Run after a commit or rollback, so the first person to open a page does not wait and
+    """Write the activity snapshot and fill ``store`` with every unfiltered view at the current data
+    version. Run after a commit or rollback, so the first person to open a page does not wait and
     filtered visits find the unfiltered results their differencing compares with."""
     versions = data_versions(engine)
-    _shelf(engine).build(versions.of(INDEX_READS), store)
+    snapshots(engine).build(versions.of(SNAPSHOT_READS))
     cached_options(engine, store, versions)
     for name in VIEWS:
         cached_view(engine, store, versions, name, Filters(), min_cell)

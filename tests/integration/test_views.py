@@ -195,13 +195,15 @@ def lna_rows() -> list[dict[str, str]]:
 
 
 def test_every_view_suppresses_the_same_through_the_cache_as_from_sql(store):
-    """Through the cache, the activity figures come from the summaries; run_view alone asks SQL. Both hide
+    """Through the cache, the activity figures come from the snapshot; run_view alone asks SQL. Both hide
     the same cells."""
-    from data_access.reads.views import INDEX_READS, _shelf
+    from data_access.reads.snapshot import SNAPSHOT_READS
+    from data_access.store import snapshots
 
     assert load(store, "lna", to_csv(lna_rows()), "lna.csv").status == "loaded"
     versions, cache = data_versions(store), MemoryStore()
-    assert _shelf(store).build(versions.of(INDEX_READS)) is not None
+    assert snapshots(store).build(versions.of(SNAPSHOT_READS)) is not None
+    assert snapshots(store).get(versions.of(SNAPSHOT_READS)) is not None
     slices = [Filters(), Filters(entity="DMSPC"), Filters(gender="female"), Filters(entity="OHR", cycle="2022")]
     for name, filters in itertools.product(VIEWS, slices):
         expected = run_view(store, name, filters, MIN)

@@ -1,13 +1,14 @@
-"""Benchmark: ingest with the activity summaries kept current.
+"""Benchmark: the activity snapshot, built from scratch and kept current through an ingest.
 
     .venv/bin/python bench/filters.py --rows 5000000 --keep /tmp/filters-bench   # once, builds the store
-    cp -r /tmp/filters-bench /tmp/summaries-bench                                  # this run adds a month
-    .venv/bin/python bench/summaries.py --db /tmp/summaries-bench [--rows 200000]
+    cp -r /tmp/filters-bench /tmp/snapshot-bench                                   # this run adds a month
+    .venv/bin/python bench/snapshot.py --db /tmp/snapshot-bench [--rows 200000]
 
-Builds the summaries of the store from scratch (time, peak memory), then loads a new month of ROWS
-activity rows, a month's export, through ``ingest`` (rows/s), and brings the summaries current the
-way a worker does after a commit: reading again only the months the batch touched. The updated
-summaries are checked against a full rebuild. Run by hand; figures go in the notes.
+Builds the store's snapshot from scratch (time, size, peak memory), then loads a new month of ROWS
+activity rows, a month's export, through ``ingest`` (rows/s), and brings the snapshot current the
+way the job after a commit does: a copy of the last one with only the months the batch touched read
+again. Every activity view on the updated snapshot is checked against a full rebuild. Run by hand;
+figures go in the notes.
 """
 
 from __future__ import annotations
@@ -33,24 +34,27 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update({"INSTANCE_DIR": str(args.db), "DATABASE_URL": f"sqlite:///{args.db / 'bench.db'}",
                        "PSEUDONYM_KEY": "bench"})  # fmt: skip
-    from sqlalchemy import func, select
+    from sqlalchemy import create_engine, func, select
 
     from data_access.ingest.load import ingest
-    from data_access.reads.activity_build import build_index
-    from data_access.reads.activity_shelf import INDEX_READS, IndexShelf
     from data_access.reads.cache import data_versions
     from data_access.reads.filters import Filters
+    from data_access.reads.snapshot import SNAPSHOT_READS, Snapshots, write_snapshot
+    from data_access.reads.views import VIEWS, raw_view
     from data_access.schema import LearningActivity
     from data_access.store import default_engine
 
     engine = default_engine()
-    shelf = IndexShelf(engine)
+    snapshots = Snapshots(engine, args.db / "bench-snapshots")
+    version = data_versions(engine).of(SNAPSHOT_READS)
     started = time.perf_counter()
-    before = shelf.build(data_versions(engine).of(INDEX_READS))
+    write_snapshot(engine, args.db / "full.duckdb", version)
+    seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"full build: {time.perf_counter() - started:.1f} s, {before.nbytes / 2**20:.0f} MiB, peak RSS {peak:.0f} MiB"
-    )
+    size = (args.db / "full.duckdb").stat().st_size / 2**20
+    print(f"full build: {seconds:.1f} s, {size:.0f} MiB on disk, peak RSS {peak:.0f} MiB")
+    snapshots.folder.mkdir(exist_ok=True)
+    os.replace(args.db / "full.duckdb", snapshots.path(version))
 
     staff = latest_staff(engine)
     with engine.connect() as conn:
@@ -72,20 +76,27 @@ def main() -> None:
           f"= {result.rows_read / seconds / 1000:.0f}k rows/s")  # fmt: skip
     path.unlink()
 
+    version = data_versions(engine).of(SNAPSHOT_READS)
     started = time.perf_counter()
-    updated = shelf.build(data_versions(engine).of(INDEX_READS))
-    print(f"summaries brought current (only the touched months read again): {time.perf_counter() - started:.1f} s")
+    assert snapshots.build(version) is not None
+    print(f"snapshot brought current (only the touched months read again): {time.perf_counter() - started:.1f} s")
 
     started = time.perf_counter()
-    with engine.connect() as conn:
-        rebuilt = build_index(conn)
+    write_snapshot(engine, args.db / "full.duckdb", version)
     print(f"for comparison, a full rebuild: {time.perf_counter() - started:.1f} s")
+    rebuilt = create_engine(f"duckdb:///{args.db / 'full.duckdb'}", connect_args={"read_only": True})
+    updated = snapshots.get(version)
     checks = [Filters(), Filters(duty_station="US-NEWYORK"), Filters(date_from=month.date())]
+    names = [name for name, view in VIEWS.items() if "learning_activity" in view.reads]
     for filters in checks:
-        for dimension in (None, "platform", "entity", "duty_station"):
-            pd.testing.assert_frame_equal(updated.uptake_by(filters, dimension), rebuilt.uptake_by(filters, dimension))
-        pd.testing.assert_frame_equal(updated.uptake_by_month(filters), rebuilt.uptake_by_month(filters))
-    print(f"the updated summaries equal the rebuilt ones ({len(checks)} slices x 5 questions)")
+        for name in names:
+            pd.testing.assert_frame_equal(
+                raw_view(engine, name, filters, updated), raw_view(engine, name, filters, rebuilt)
+            )
+    print(f"the updated snapshot answers as the rebuilt one ({len(checks)} slices x {len(names)} views)")
+    snapshots.close()
+    rebuilt.dispose()
+    (args.db / "full.duckdb").unlink()
 
 
 if __name__ == "__main__":
