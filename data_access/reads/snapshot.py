@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 #: The upload kinds a snapshot copies.
 SNAPSHOT_READS = ("learning_activity", "duty_stations")
 BUILD_THREAD = "activity-snapshot"
+FORMAT = 1  # in every file's name: a release that changes what a snapshot holds never opens an older file
 KEEP_FILES = 2  # the current version and the one before, which a request may still be reading
 MEMORY_LIMIT = "1GB"  # per process: DuckDB's buffers and working memory (the file is in the page cache)
 
@@ -79,13 +80,15 @@ class Snapshots:
 
     def path(self, version: str) -> Path:
         """``version``'s file. Its name also holds when the newest batch was uploaded, so a store that
-        was dropped and created again, whose batch ids start over, never meets an old file."""
+        was dropped and created again, whose batch ids start over, never meets an old file; and the
+        snapshot format."""
         name = self.names.get(version)
         if name is None:
             newest = select(func.max(UploadBatch.uploaded_at)).where(UploadBatch.kind.in_(SNAPSHOT_READS))
             with self.engine.connect() as conn:
                 stamp = conn.execute(newest).scalar()
-            name = f"activity-{hashlib.sha256(f'{version}|{stamp}'.encode()).hexdigest()[:24]}.duckdb"
+            key = f"{FORMAT}|{version}|{stamp}"
+            name = f"activity-{hashlib.sha256(key.encode()).hexdigest()[:24]}.duckdb"
             self.names = {**dict(list(self.names.items())[-KEEP_FILES:]), version: name}
         return self.folder / name
 
