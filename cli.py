@@ -17,9 +17,11 @@ from data_access.contract import KINDS
 from data_access.demo_load import database_is_empty, load_demo
 from data_access.ingest.load import ingest
 from data_access.migrate import upgrade
+from data_access.reads.cache import data_versions
 from data_access.reads.filters import Filters
 from data_access.reads.kpis import headline_kpis
-from data_access.store import default_engine
+from data_access.reads.snapshot import SNAPSHOT_READS
+from data_access.store import default_cache, default_engine, snapshots
 from data_access.users import ROLES, UserError, audit, audit_upload, create_user, has_users
 
 
@@ -115,6 +117,15 @@ def import_csv(kind: str, path: str, as_json: bool) -> None:
         _print_report(result)
     if result.status == "rejected":
         sys.exit(1)
+    if result.status == "loaded" and kind in SNAPSHOT_READS:
+        _bring_snapshot_current()
+
+
+def _bring_snapshot_current() -> None:
+    """After a load or rollback: the activity snapshot of the new data version, so pages read it at once."""
+    engine = default_engine()
+    if snapshots(engine).build(data_versions(engine).of(SNAPSHOT_READS)) is None:
+        click.echo("the activity snapshot could not be brought current (see the log); pages use SQL", err=True)
 
 
 def _print_report(result) -> None:  # type: ignore[no-untyped-def]
@@ -167,6 +178,41 @@ def rollback_command(batch_id: int) -> None:
         f"rolled back batch {result.batch_id} ({result.kind}): {result.rows_removed} rows removed, "
         f"{result.rows_restored} restored"
     )
+    if result.kind in SNAPSHOT_READS:
+        _bring_snapshot_current()
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def status_command(as_json: bool) -> None:
+    """Whether the activity snapshot is current for the data version, its size and age, and the cache."""
+    engine = default_engine()
+    version = data_versions(engine).of(SNAPSHOT_READS)
+    report = {
+        "store": engine.url.render_as_string(hide_password=True),
+        "snapshot": snapshots(engine).status(version),
+        "cache": default_cache(settings.get("CACHE_URL")).describe(),
+    }
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    snapshot = report["snapshot"]
+    click.echo(f"store: {report['store']}")
+    click.echo(f"data version: {snapshot['data_version']}")
+    if snapshot["current"]:
+        size = snapshot["bytes"] / 2**20
+        click.echo(f"activity snapshot: current, {size:.0f} MiB, built {snapshot['built_at']} ({snapshot['file']})")
+    else:
+        doing = "being built" if snapshot["building"] else "not built yet (the next page visit starts it)"
+        click.echo(f"activity snapshot: {doing}; pages answer activity figures from the store meanwhile")
+    click.echo(f"snapshot folder: {snapshot['folder']} ({snapshot['files']} file(s))")
+    cache = report["cache"]
+    if cache["kind"] != "redis":
+        click.echo("cache: each process's own memory (CACHE_URL is not set)")
+    elif cache["reachable"]:
+        click.echo(f"cache: Redis, {cache['used_memory_bytes'] / 2**20:.1f} MiB used, {cache['keys']} keys")
+    else:
+        click.echo(f"cache: Redis NOT REACHABLE ({cache['error']}): pages compute every figure")
 
 
 @click.command("kpis")
@@ -212,6 +258,7 @@ COMMANDS = (
     import_csv,
     batches_command,
     rollback_command,
+    status_command,
     kpis_command,
     run_jobs_command,
 )

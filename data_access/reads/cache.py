@@ -47,6 +47,7 @@ def data_versions(engine: Engine) -> DataVersions:
 class Store(Protocol):
     shared: bool  # whether other processes read it too
 
+    def describe(self) -> dict[str, object]: ...
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes) -> None: ...
 
@@ -55,6 +56,9 @@ class MemoryStore:
     """A per-process LRU of at most ``capacity`` entries."""
 
     shared = False
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": "memory of each process", "entries": len(self.entries)}
 
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
@@ -85,6 +89,15 @@ class RedisStore:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=2)
+
+    def describe(self) -> dict[str, object]:
+        """Redis's own figures; an unreachable Redis is reported, not raised."""
+        try:
+            memory = self.client.info("memory")
+            return {"kind": "redis", "reachable": True, "used_memory_bytes": memory["used_memory"],
+                    "keys": self.client.dbsize()}  # fmt: skip
+        except Exception as exc:
+            return {"kind": "redis", "reachable": False, "error": str(exc)}
 
     def get(self, key: str) -> bytes | None:
         return self.client.get(key)  # type: ignore[return-value]

@@ -14,6 +14,7 @@ giving the same answers.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import hashlib
 import logging
@@ -131,6 +132,31 @@ class Snapshots:
         except Exception:
             log.exception("building the activity snapshot failed; pages read the store by SQL meanwhile")
             return None
+
+    def status(self, version: str) -> dict[str, Any]:
+        """What an operator asks: is the snapshot of ``version`` there, how big, when built, is one building."""
+        target = self.path(version)
+        files = sorted(self.folder.glob("activity-*.duckdb"))
+        building = False
+        if self.folder.exists():
+            with (self.folder / "build.lock").open("a") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    building = True
+        found = target.exists()
+        built = dt.datetime.fromtimestamp(target.stat().st_mtime, dt.UTC) if found else None
+        return {
+            "folder": str(self.folder),
+            "data_version": version,
+            "current": found,
+            "file": target.name if found else None,
+            "bytes": target.stat().st_size if found else None,
+            "built_at": built.isoformat(timespec="seconds") if built else None,
+            "building": building,
+            "files": len(files),
+        }
 
     def _updated(self, partial: Path, version: str) -> bool:
         """Whether a copy of the newest snapshot could be brought to ``version`` at ``partial``."""

@@ -1,8 +1,9 @@
-"""The command line on the app's server: import-csv, batches, rollback."""
+"""The command line on the app's server: import-csv, batches, rollback, status."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -73,3 +74,33 @@ def test_batches_and_rollback(cli):
     assert refused.exit_code != 0 and "rolled_back, not loaded" in refused.output
     human = runner.invoke(args=["batches"])
     assert "rolled_back" in human.output
+
+
+def test_status_says_whether_the_activity_snapshot_is_current_and_imports_keep_it_so(cli):
+    runner, folder = cli
+    before = json.loads(runner.invoke(args=["status", "--json"]).output)
+    assert before["snapshot"]["current"] is True  # importing the duty stations built it
+    shutil.rmtree(before["snapshot"]["folder"])
+    before = json.loads(runner.invoke(args=["status", "--json"]).output)
+    assert before["snapshot"]["current"] is False and before["snapshot"]["building"] is False
+    assert "not built yet" in runner.invoke(args=["status"]).output
+    path = folder / "activity.csv"
+    path.write_bytes(to_csv([activity(1), activity(2)]))
+    batch_id = json.loads(runner.invoke(args=["import-csv", "learning_activity", str(path), "--json"]).output)[
+        "batch_id"
+    ]
+    loaded = json.loads(runner.invoke(args=["status", "--json"]).output)["snapshot"]
+    assert loaded["current"] is True and loaded["bytes"] > 0 and loaded["built_at"]
+    assert loaded["data_version"] != before["snapshot"]["data_version"]
+    assert runner.invoke(args=["rollback", str(batch_id)]).exit_code == 0
+    rolled = json.loads(runner.invoke(args=["status", "--json"]).output)["snapshot"]
+    assert rolled["current"] is True and rolled["file"] != loaded["file"]
+    human = runner.invoke(args=["status"]).output
+    assert "activity snapshot: current" in human and "CACHE_URL is not set" in human
+
+
+def test_status_reports_a_cache_that_cannot_be_reached(cli, monkeypatch):
+    runner, _ = cli
+    monkeypatch.setenv("CACHE_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    result = runner.invoke(args=["status"])
+    assert result.exit_code == 0 and "cache: Redis NOT REACHABLE" in result.output
