@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from sqlalchemy.engine import make_url
 from data_access.engine import get_engine, normalise_url, wait_for_checkpoints
 from data_access.migrate import upgrade
 from data_access.reads.snapshot import wait_for_builds
+from data_access.store import snapshots
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = [
@@ -64,4 +66,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         upgrade(engine)
         yield engine
         wait_for_checkpoints()
+        wait_for_builds()
+        snapshots(engine).close()
+        shutil.rmtree(snapshots(engine).folder, ignore_errors=True)
         engine.dispose()

@@ -9,11 +9,12 @@ what another reads.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Protocol
 
 import pandas as pd
@@ -46,6 +47,7 @@ def data_versions(engine: Engine) -> DataVersions:
 
 class Store(Protocol):
     shared: bool  # whether other processes read it too
+    failing: set[str]  # "read", "written": what failed last time (logged once)
 
     def describe(self) -> dict[str, object]: ...
     def get(self, key: str) -> bytes | None: ...
@@ -57,13 +59,14 @@ class MemoryStore:
 
     shared = False
 
-    def describe(self) -> dict[str, object]:
-        return {"kind": "memory of each process", "entries": len(self.entries)}
-
     def __init__(self, capacity: int = 4096) -> None:
         self.capacity = capacity
         self.entries: OrderedDict[str, bytes] = OrderedDict()
         self.lock = threading.Lock()
+        self.failing: set[str] = set()
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": "memory of each process", "entries": len(self.entries)}
 
     def get(self, key: str) -> bytes | None:
         with self.lock:
@@ -89,6 +92,7 @@ class RedisStore:
         import redis
 
         self.client = redis.Redis.from_url(url, socket_timeout=2)
+        self.failing: set[str] = set()
 
     def describe(self) -> dict[str, object]:
         """Redis's own figures; an unreachable Redis is reported, not raised."""
@@ -110,21 +114,37 @@ def cached_table(store: Store, key: str, compute: Callable[[], pd.DataFrame]) ->
     """The table at ``key``, computed and kept when the store does not hold it.
 
     Every caller gets the table as the store keeps it, found or computed. A cache that is down
-    only makes pages slower, never wrong: its errors are logged and the table is computed.
+    only makes pages slower, never wrong: the table is computed, and the failure is logged once
+    until the cache works again (not once per figure).
     """
-    try:
+    found = None
+    with _failures(store, "read"):
         found = store.get(key)
-    except Exception:
-        log.warning("the cache could not be read; computing instead", exc_info=True)
-        found = None
     if found is not None:
         return from_bytes(found)
     value = to_bytes(compute())
-    try:
+    with _failures(store, "written"):
         store.set(key, value)
-    except Exception:
-        log.warning("the cache could not be written", exc_info=True)
     return from_bytes(value)  # the same table a later visit reads back
+
+
+@contextlib.contextmanager
+def _failures(store: Store, action: str) -> Iterator[None]:
+    """Swallow the store's errors: log the first of a run, and when the store works again."""
+    try:
+        yield
+    except Exception as exc:
+        if action not in store.failing:
+            store.failing.add(action)
+            log.warning(
+                "the cache could not be %s (%s); figures are computed instead until it can. Check CACHE_URL; "
+                "if Redis refuses values for their size or for memory, raise its proto-max-bulk-len or maxmemory",
+                action, exc, exc_info=True,
+            )  # fmt: skip
+        return
+    if action in store.failing:
+        store.failing.discard(action)
+        log.warning("the cache can be %s again", action)
 
 
 def cache_key(*parts: str) -> str:

@@ -141,3 +141,34 @@ def test_changing_a_table_a_page_got_changes_nothing_kept(engine, store):
         pd.testing.assert_frame_equal(
             cached_view(engine, store, versions, name, female, 2), run_view(engine, name, female, 2)
         )
+
+
+def test_a_redis_that_refuses_every_write_leaves_figures_right_and_the_snapshot_built_once(engine, monkeypatch, caplog):
+    """Redis over its maxmemory refuses writes (as it refuses values over proto-max-bulk-len): pages
+    compute their figures, the failure is logged once, and the activity snapshot is built once."""
+    from data_access.reads import snapshot
+
+    redis = redis_or_skip()
+    load_reference(engine)
+    assert load(engine, "learning_activity", to_csv([activity(n) for n in range(30)]), "a.csv").status == "loaded"
+    builds = []
+    write = snapshot.write_snapshot
+    monkeypatch.setattr(snapshot, "write_snapshot", lambda *args: builds.append(args[2]) or write(*args))
+    saved = redis.client.config_get("maxmemory*")
+    redis.client.config_set("maxmemory-policy", "noeviction")
+    redis.client.config_set("maxmemory", "1")
+    try:
+        warm_views(engine, redis, 5)
+        for _ in range(2):
+            for name in VIEWS:
+                found = cached_view(engine, redis, data_versions(engine), name, Filters(gender="female"), 5)
+                pd.testing.assert_frame_equal(found, run_view(engine, name, Filters(gender="female"), 5), obj=name)
+    finally:
+        redis.client.config_set("maxmemory", saved["maxmemory"])
+        redis.client.config_set("maxmemory-policy", saved["maxmemory-policy"])
+    assert redis.client.dbsize() == 0
+    assert len(builds) == 1
+    assert caplog.text.count("could not be written") == 1 and "maxmemory" in caplog.text
+    redis.set("k", b"v")
+    cached_table(redis, "k2", lambda: pd.DataFrame({"a": [1]}))
+    assert "can be written again" in caplog.text
