@@ -48,7 +48,11 @@ def figure_card(
         else:
             chart = dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, className="chart")
         card = graph_id if isinstance(graph_id, str) else "-".join(str(v) for v in graph_id.values())
-        table = html.Div("Loading the table…", id={"type": TABLE_BODY, "view": view, "card": card})
+        # The slice it is for: a filter change then sets it again (components.in_place), emptying a table
+        # that was open, so the table of the new slice is built when it is opened.
+        table = html.Div(
+            "Loading the table…", id={"type": TABLE_BODY, "view": view, "card": card}, **{"data-slice": query_string}
+        )
         body = dbc.Tabs(
             [
                 dbc.Tab(chart, label="Chart", tab_id="chart"),

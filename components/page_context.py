@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 import settings
 from components.figure_card import TABLE_BODY, TABLE_TABS, figure_card
 from components.filters import PAGE_URL
+from components.in_place import drawn, router_leaves_the_page
 from components.tables import data_table
 from data_access.reads.cache import DataVersions, data_versions
 from data_access.reads.filters import Filters
@@ -93,14 +94,17 @@ class PageContext:
 
 
 def page_layout(content: Callable[[PageContext], Any], query: dict[str, Any], **fixed: Any) -> Any:
-    """A dashboard page's layout: ``content`` for this visit's context.
+    """A dashboard page's layout: ``content`` for this visit's context, drawn so that a filter change
+    redraws it in place (``components.in_place``).
 
     Only Dash's once-per-process setup calls a layout with nobody signed in (to learn the ids in every
     page; the callbacks' ids are in the shell or pattern-matching): it gets an empty page, with no data.
     """
     if current_user() is None:
         return html.Div()
-    return content(PageContext.from_query(query, **fixed))
+    if router_leaves_the_page():
+        return no_update
+    return drawn(content(PageContext.from_query(query, **fixed)))
 
 
 @callback(

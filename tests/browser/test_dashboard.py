@@ -207,3 +207,33 @@ def test_a_page_draws_its_charts_and_the_menu_carries_the_filters(dashboard):
     assert "gender=female&platform=Coursera" in dashboard.driver.current_url
     until(lambda: dashboard.find_element(needs).get_attribute("href").endswith("platform=Coursera"), timeout=10)
     assert dashboard.get_logs() == []
+
+
+def test_a_filter_change_redraws_the_page_in_place(dashboard):
+    """The charts are the same elements after a filter change (Plotly.react, nothing mounted again);
+    a card left on its table goes back to its chart; back redraws in place too."""
+    dashboard.wait_for_page(f"{dashboard.server_url}/uptake")
+    dashboard.wait_for_element(".js-plotly-plot .main-svg", timeout=20)
+    mark = "document.querySelectorAll('.js-plotly-plot').forEach(g => g.dataset.since = 'first draw')"
+    dashboard.driver.execute_script(mark)
+    tabs = '[id=\'{"card":"click-graph-platform-uptake_by_platform","type":"table-tabs","view":"uptake_by_platform"}\']'
+    tab = next(a for a in dashboard.find_elements(f"{tabs} .nav-link") if a.text == "View as table")
+    dashboard.driver.execute_script("arguments[0].click()", tab)
+    dashboard.wait_for_contains_text(".tab-content table", "Coursera", timeout=20)
+    learners = "return JSON.stringify(document.querySelector('.js-plotly-plot').data.map(t => [t.x, t.y]))"
+    before = dashboard.driver.execute_script(learners)
+
+    choose(dashboard, "gender", "Female")
+    dashboard.wait_for_contains_text("p.text-muted", "Female", timeout=20)
+    until(lambda: dashboard.driver.execute_script(learners) != before, timeout=20)
+    kept = "return [...document.querySelectorAll('.js-plotly-plot')].map(g => g.dataset.since || 'new')"
+    assert set(dashboard.driver.execute_script(kept)) == {"first draw"}
+    assert not dashboard.find_elements(".tab-content table")  # back on the chart
+
+    dashboard.driver.back()
+    dashboard.wait_for_contains_text("p.text-muted", "All staff, all platforms, all dates", timeout=20)
+    until(lambda: dashboard.driver.execute_script(learners) == before, timeout=20)
+    assert set(dashboard.driver.execute_script(kept)) == {"first draw"}
+    gender = dashboard.find_element('[id=\'{"name":"gender","type":"filter"}\']')
+    assert "Female" not in gender.text  # the filter bar follows the address
+    assert dashboard.get_logs() == []

@@ -207,3 +207,63 @@ def _open(client, path: str, search: str = "") -> bytes:  # type: ignore[no-unty
     response = client.post("/_dash-update-component", json=router_body(router, path, search))
     assert response.status_code == 200, response.status_code
     return response.data
+
+
+def _change(client, path: str, search: str, shape) -> dict:  # type: ignore[no-untyped-def]
+    """What the in-place update answers when the query string of the page at ``path`` becomes ``search``."""
+    from bench.router import callback_ids, update_body
+
+    _, update = callback_ids(client)
+    response = client.post("/_dash-update-component", json=update_body(update, path, search, shape))
+    assert response.status_code == 200, response.status_code
+    return response.get_json()
+
+
+@pytest.mark.parametrize("path", ["/", "/uptake", "/entity/OCHA"])
+def test_a_filter_change_sets_only_what_changed_and_redraws_no_chart_from_scratch(demo, path):
+    from bench.router import shape_of_page
+
+    _, server, _ = demo
+    client = signed_in(server, "viewer")
+    opened = json.loads(_open(client, path))
+    assert shape_of_page(opened) is not None
+    from bench.router import callback_ids, router_body
+
+    router, _ = callback_ids(client)
+    asked = dict(router_body(router, path, "?gender=female"), changedPropIds=["_pages_location.search"])
+    left = client.post("/_dash-update-component", json=asked).get_json()
+    assert "_pages_content" not in left["response"]  # the router leaves the page to the in-place update
+
+    changed = _change(client, path, "?gender=female", shape_of_page(opened))["sideUpdate"]
+    assert "page-body" not in changed  # same shape: nothing mounted again
+    figures = [props["figure"] for props in changed.values() if "figure" in props]
+    assert figures and all(figure["data"] for figure in figures)
+    assert "Female" in changed.values().__repr__()  # the heading's line names the slice
+    whole = json.loads(_open(client, path, "?gender=female"))
+    expected = {json.dumps(f, sort_keys=True) for f in _figures(whole)}
+    assert {json.dumps(plotly.io.json.from_json_plotly(rendered(f)), sort_keys=True) for f in figures} == expected
+    untouched = json.dumps({"name": "duty_station", "type": "filter"}, separators=(",", ":"), sort_keys=True)
+    assert untouched not in changed and len(rendered(changed)) < len(rendered(whole))  # only what changed
+
+
+def test_a_filter_change_that_changes_the_page_shape_sends_the_page_whole(demo):
+    from bench.router import shape_of_page
+
+    _, server, _ = demo
+    client = signed_in(server, "viewer")
+    shape = shape_of_page(json.loads(_open(client, "/")))
+    changed = _change(client, "/", "?from=2021-01-01&to=2021-12-31", shape)["sideUpdate"]  # no targets that year
+    assert set(changed) == {"page-body"}
+    redrawn = shape_of_page(changed["page-body"]["children"])
+    assert redrawn is not None and redrawn["shape"] != shape["shape"]
+
+
+def _figures(node):  # type: ignore[no-untyped-def]
+    if isinstance(node, dict):
+        if isinstance(node.get("figure"), dict):
+            yield node["figure"]
+        for value in node.values():
+            yield from _figures(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _figures(value)
