@@ -42,6 +42,8 @@ BUILD_THREAD = "activity-snapshot"
 FORMAT = 1  # in every file's name: a release that changes what a snapshot holds never opens an older file
 KEEP_FILES = 2  # the current version and the one before, which a request may still be reading
 MEMORY_LIMIT = "1GB"  # per process: DuckDB's buffers and working memory (the file is in the page cache)
+#: A build sorts millions of rows: past this much memory DuckDB spills to a temporary folder beside the file.
+BUILD_CONFIG = {"memory_limit": "256MB"}
 
 A = LearningActivity
 #: What the activity queries read, as the snapshot's columns.
@@ -186,7 +188,7 @@ class Snapshots:
 def write_snapshot(engine: Engine, path: Path, version: str) -> None:
     """Copy what the activity queries read into a new DuckDB file at ``path``: activity rows (each
     learner's pseudonym numbered), the duty stations, and the data version it holds."""
-    with contextlib.closing(duckdb.connect(str(path))) as db, engine.connect() as conn:
+    with contextlib.closing(duckdb.connect(str(path), config=BUILD_CONFIG)) as db, engine.connect() as conn:
         _stage(db, conn, "staged", select(*(getattr(A, name) for name in ACTIVITY_COLUMNS.names)))
         db.execute(
             "CREATE TABLE learners AS SELECT learner_id, (row_number() OVER (ORDER BY learner_id))::INTEGER "
@@ -201,7 +203,7 @@ def update_snapshot(engine: Engine, path: Path, version: str) -> bool:
     """Bring the snapshot copied to ``path`` to ``version`` by reading again only the months that the
     activity batches loaded since touched. False when that cannot be done (a rollback since, or a batch
     loaded before its months were recorded): a full build is needed."""
-    with contextlib.closing(duckdb.connect(str(path))) as db, engine.connect() as conn:
+    with contextlib.closing(duckdb.connect(str(path), config=BUILD_CONFIG)) as db, engine.connect() as conn:
         (before,) = db.execute("SELECT version FROM meta").fetchone() or ("",)
         old, new = _activity_version(before), _activity_version(version)
         if old[1] != new[1] or new[0] < old[0]:

@@ -66,7 +66,9 @@ def callback_body(dep: dict, values: dict | None = None) -> dict:  # type: ignor
         return {"id": _concrete(item["id"]), "property": item["property"], "value": values.get(item["property"])}
 
     output = dep["output"]
-    if output.startswith(".."):
+    if dep.get("no_output"):  # a callback that only sets props: its "output" is a digest
+        outputs = []
+    elif output.startswith(".."):
         outputs = [
             dict(zip(("id", "property"), part.rsplit(".", 1), strict=True)) for part in output.strip(".").split("...")
         ]
