@@ -1,19 +1,21 @@
 """A filter change redraws the page in place: only the props that changed are sent, and graphs get their
 new figures through Plotly.react, instead of the page router mounting the whole page again.
 
-A page is drawn as ``drawn(tree)``: every component gets an id (its position, when it has none of its
-own) and a ``dcc.Store`` keeps the page's *shape* (each component's kind, id and whether it holds
-components) and a digest of each component's props. When only the query string changes, the page
-router is told to leave the page alone (``router_leaves_the_page``) and ``update_page`` builds the
-page for the new query: if its shape is the one shown, it sets just the props whose digest changed,
-and every figure; otherwise (a card appeared or went) it puts the new page in whole.
+A page is drawn as ``drawn(tree)``: every component gets an id (its path in the page, when it has none
+of its own) and a ``dcc.Store`` keeps the page's description: per component, a digest of its kind and
+id, a digest of its own props, and the same for the components it holds. When only the query string
+changes, the page router is told to leave the page alone (``router_leaves_the_page``) and
+``update_page`` builds the page for the new query and walks it beside the description of the page
+shown: a component whose own props changed gets them set; one whose components changed in number or
+kind (a card that now has no data, say) gets its children whole; everything else is left as it is.
+Figures are always sent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,13 +32,15 @@ PAGE_BODY = "page-body"
 PAGE_SHAPE = {"type": "page-shape", "of": "page"}
 #: Props sent on every redraw whatever their digest: a graph's figure (its digest would cost as much
 #: as sending it, and nearly every filter changes it), and a card's tabs, so one left on its table
-#: goes back to the chart and builds the table again for the new slice when opened.
+#: goes back to the chart.
 ALWAYS_SENT = {"Graph", "Tabs"}
+
+Description = list[Any]  # [kind and id digest, own props digest, [the held components' descriptions] or None]
 
 
 def drawn(tree: Any) -> html.Div:
-    """``tree`` as a page that ``update_page`` can redraw in place."""
-    return html.Div([tree, dcc.Store(id=PAGE_SHAPE, data=_describe(tree))], id=PAGE_BODY)
+    """``tree`` (a component) as a page that ``update_page`` can redraw in place."""
+    return html.Div([tree, dcc.Store(id=PAGE_SHAPE, data=_describe(tree, f"{PAGE_BODY}-0"))], id=PAGE_BODY)
 
 
 def router_leaves_the_page() -> bool:
@@ -55,11 +59,10 @@ def router_leaves_the_page() -> bool:
     State({**PAGE_SHAPE, "of": ALL}, "data"),
     prevent_initial_call=True,
 )
-def update_page(pathname: str | None, search: str | None, drawn_now: list[dict[str, Any] | None]) -> None:
+def update_page(pathname: str | None, search: str | None, shown: list[Description | None]) -> None:
     """A new query string on the same page (a new path is the page router's)."""
-    if not drawn_now or not all(key.endswith(".search") for key in ctx.triggered_prop_ids):
+    if not shown or not all(key.endswith(".search") for key in ctx.triggered_prop_ids):
         return
-    shown = drawn_now[0]
     found = page_at(pathname or "/")
     if found is None:
         return
@@ -68,16 +71,11 @@ def update_page(pathname: str | None, search: str | None, drawn_now: list[dict[s
     if not isinstance(page, html.Div) or page.id != PAGE_BODY:
         return  # nobody signed in, say: nothing to draw
     tree, store = page.children
-    now = store.data
-    if not shown or shown.get("shape") != now["shape"]:
+    if shown[0] is None or shown[0][0] != store.data[0]:
         set_props(PAGE_BODY, {"children": page.children})
         return
-    for (node, nested), before, after in zip(_components(tree), shown["props"], now["props"], strict=True):
-        described = node.to_plotly_json()
-        if before != after or described["type"] in ALWAYS_SENT:
-            props = _own_props(described["props"], nested)
-            set_props(props.pop("id"), props)
-    set_props(PAGE_SHAPE, {"data": now})
+    _apply(tree, store.data, shown[0])
+    set_props(PAGE_SHAPE, {"data": store.data})
 
 
 def page_at(pathname: str) -> tuple[Callable[..., Any], dict[str, str]] | None:
@@ -94,39 +92,54 @@ def page_at(pathname: str) -> tuple[Callable[..., Any], dict[str, str]] | None:
     return None
 
 
-def _describe(tree: Any) -> dict[str, Any]:
-    """Number the components of ``tree`` that have no id, and describe it: its shape and, per
-    component, a digest of its own props (not the components it holds)."""
-    shape, digests = [], []
-    for position, (node, nested) in enumerate(_components(tree)):
-        described = node.to_plotly_json()
-        if "id" not in described["props"]:
-            node.id = f"{PAGE_BODY}-{position}"
-            described = node.to_plotly_json()
-        shape.append((described["namespace"], described["type"], described["props"]["id"], nested))
-        own = {} if described["type"] in ALWAYS_SENT else _own_props(described["props"], nested)
-        digests.append(_digest(own)[:16])
-    return {"shape": _digest(shape), "props": digests}
+def _describe(node: Component, path: str) -> Description:
+    """Give ``node`` and the components it holds an id where they have none (their path), and describe them."""
+    if "id" not in node.to_plotly_json()["props"]:
+        node.id = path
+    described = node.to_plotly_json()
+    held = _held(node)
+    kind = (described["namespace"], described["type"], described["props"]["id"], held is not None)
+    own = {} if described["type"] in ALWAYS_SENT else _own_props(described["props"], held is not None)
+    children = None if held is None else [_describe(child, f"{path}-{n}") for n, child in enumerate(held)]
+    return [_digest(kind), _digest(own), children]
 
 
-def _own_props(props: dict[str, Any], nested: bool) -> dict[str, Any]:
-    return {name: value for name, value in props.items() if name != "children" or not nested}
+def _apply(node: Component, now: Description, shown: Description) -> None:
+    """Set on the page what differs between ``shown`` and ``now`` (the description of ``node``, of the same
+    kind and id as the component shown)."""
+    described = node.to_plotly_json()
+    held = _held(node)
+    props = _own_props(described["props"], held is not None)
+    same_held = (
+        held is not None
+        and shown[2] is not None
+        and len(shown[2]) == len(now[2])
+        and all(before[0] == after[0] for before, after in zip(shown[2], now[2], strict=True))
+    )
+    regrown = held is not None and not same_held
+    if regrown:
+        props["children"] = node.children  # its components changed in number or kind: sent whole
+    if props.keys() - {"id"} and (now[1] != shown[1] or described["type"] in ALWAYS_SENT or regrown):
+        set_props(props.pop("id"), props)
+    if same_held:
+        for child, after, before in zip(held, now[2], shown[2], strict=True):
+            _apply(child, after, before)
+
+
+def _held(node: Component) -> list[Component] | None:
+    """The components ``node`` holds, or None when its children are not all components (text, say: then
+    they are one of its own props)."""
+    children = getattr(node, "children", None)
+    if isinstance(children, Component):
+        return [children]
+    if isinstance(children, list | tuple) and children and all(isinstance(c, Component) for c in children):
+        return list(children)
+    return None
+
+
+def _own_props(props: dict[str, Any], holds_components: bool) -> dict[str, Any]:
+    return {name: value for name, value in props.items() if name != "children" or not holds_components}
 
 
 def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _components(tree: Any) -> Iterator[tuple[Component, bool]]:
-    """Every component in ``tree``, depth first, with whether its children are components."""
-    if isinstance(tree, list | tuple):
-        for item in tree:
-            yield from _components(item)
-        return
-    if not isinstance(tree, Component):
-        return
-    children = getattr(tree, "children", None)
-    nested = isinstance(children, Component | list | tuple)
-    yield tree, nested
-    if nested:
-        yield from _components(children)
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()[:12]
