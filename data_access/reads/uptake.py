@@ -234,23 +234,33 @@ def _side_by_side(enrolling: pd.DataFrame, completing: pd.DataFrame) -> pd.DataF
     return pd.DataFrame(rows, columns=["month", "platform", "learners_enrolling", "completions"])
 
 
+def _by_month(conn: Connection, column: Any) -> tuple[Any, Any]:
+    """(``YYYY-MM`` of a date column, what to group by for it). DuckDB groups by the month's first day and
+    writes the text once per group, not once per row: the monthly counts take about half the time."""
+    if conn.dialect.name == "duckdb":
+        first_day = func.date_trunc("month", column)
+        return func.strftime(first_day, "%Y-%m"), first_day
+    month = month_of(conn, column)
+    return month, month
+
+
 def _enrolling_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
-    enrolled_month = month_of(conn, A.enrolled_on)
+    enrolled_month, group = _by_month(conn, A.enrolled_on)
     enrolling = select(
         enrolled_month.label("month"), A.platform, func.count(distinct(A.learner_id)).label("learners_enrolling")
     ).where(in_period(A.enrolled_on, filters))
-    enrolling = apply_people_filters(enrolling, A, filters).group_by(enrolled_month, A.platform)
+    enrolling = apply_people_filters(enrolling, A, filters).group_by(group, A.platform)
     if filters.platform:
         enrolling = enrolling.where(A.platform == filters.platform)
     return pd.DataFrame(conn.execute(enrolling).all(), columns=["month", "platform", "learners_enrolling"])
 
 
 def _completions_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
-    completed_month = month_of(conn, A.completed_on)
+    completed_month, group = _by_month(conn, A.completed_on)
     completing = select(completed_month.label("month"), A.platform, func.count().label("completions")).where(
         _completed(filters)
     )
-    completing = apply_people_filters(completing, A, filters).group_by(completed_month, A.platform)
+    completing = apply_people_filters(completing, A, filters).group_by(group, A.platform)
     if filters.platform:
         completing = completing.where(A.platform == filters.platform)
     return pd.DataFrame(conn.execute(completing).all(), columns=["month", "platform", "completions"])
