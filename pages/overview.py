@@ -45,7 +45,7 @@ def layout(**query: str) -> html.Div:
 def content(page: PageContext) -> html.Div:
     year = int(page.view("kpi_actuals").iloc[0]["year"])
     trend = charts.monthly_lines(
-        page.view("uptake_by_month"), "completions", min_cell=page.min_cell, label="completions"
+        page.view("completions_by_month"), "completions", min_cell=page.min_cell, label="completions"
     )
     return html.Div(
         [
@@ -64,7 +64,7 @@ def content(page: PageContext) -> html.Div:
                     ),
                     6,
                 ),
-                (page.card("overview-trend", "Completions per month, by platform", "uptake_by_month", trend), 6),
+                (page.card("overview-trend", "Completions per month, by platform", "completions_by_month", trend), 6),
                 (programmes_card(page, "Leadership programmes: completion rate and graduates"), 6),
                 (top_needs_card(page, TOP_NEEDS, by_area=True), 6),
             ),

@@ -117,6 +117,13 @@ VIEWS: dict[str, View] = {
         ("learners_enrolling", "completions"),
         groups=("month",),
     ),
+    "completions_by_month": View(
+        "Completions per month",
+        uptake.completions_by_month,
+        ("month", "platform"),
+        ("completions",),
+        groups=("month",),
+    ),
     "needs_by_need": View(
         "Learning needs named by respondents",
         needs.needs_by_need,

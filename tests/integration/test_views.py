@@ -109,6 +109,14 @@ def test_period_and_month_trend(store):
     assert none.empty
 
 
+def test_completions_per_month_are_the_month_trend_s_completions_without_the_learners(store):
+    slices = [Filters(), Filters(entity="DMSPC"), Filters(gender="female", platform="Coursera"),
+              Filters(date_from=pd.Timestamp("2024-03-01").date())]  # fmt: skip
+    for filters, min_cell in itertools.product(slices, (3, MIN)):
+        trend = run_view(store, "uptake_by_month", filters, min_cell)[["month", "platform", "completions"]]
+        pd.testing.assert_frame_equal(run_view(store, "completions_by_month", filters, min_cell), trend)
+
+
 def test_needs_shares_priorities_and_gap(store):
     lna = [
         {"cycle": "2024", "entity_code": "DMSPC", "duty_station_code": "", "report_type": "Staff survey",
