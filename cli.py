@@ -55,8 +55,10 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
 
 @click.command("init-db")
 def init_db() -> None:
-    """Create the database, or upgrade it in place to the current schema."""
+    """Create the database, or upgrade it in place to the current schema; bring the activity snapshot current,
+    so that workers started next serve from it at once."""
     upgrade(default_engine())
+    _bring_snapshot_current()
     click.echo(f"database ready: {default_engine().url.render_as_string(hide_password=True)}")
 
 

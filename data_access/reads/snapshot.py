@@ -204,7 +204,7 @@ def update_snapshot(engine: Engine, path: Path, version: str) -> bool:
     activity batches loaded since touched. False when that cannot be done (a rollback since, or a batch
     loaded before its months were recorded): a full build is needed."""
     with contextlib.closing(duckdb.connect(str(path), config=BUILD_CONFIG)) as db, engine.connect() as conn:
-        (before,) = db.execute("SELECT version FROM meta").fetchone() or ("",)
+        (before,) = db.execute("SELECT version FROM meta").fetchall()[0]
         old, new = _activity_version(before), _activity_version(version)
         if old[1] != new[1] or new[0] < old[0]:
             return False

@@ -227,3 +227,19 @@ def test_a_store_created_again_never_reads_the_old_stores_file(engine, tmp_path)
         conn.execute(update(UploadBatch).values(uploaded_at=dt.datetime(2030, 1, 1, tzinfo=dt.UTC)))
     assert data_versions(engine).of(SNAPSHOT_READS) == version
     assert Snapshots(engine, tmp_path / "snapshots").path(version) != old_path
+
+
+def test_a_duty_station_upload_alone_is_brought_in_without_reading_the_activity_again(engine, tmp_path, monkeypatch):
+    from tests.helpers import DUTY_STATIONS
+
+    load_shaped(engine, "stable")
+    snapshots, _ = built(engine, tmp_path)
+    moved = [{**row, "is_headquarters": "false"} if row["duty_station_code"] == "US-NEWYORK" else row
+             for row in DUTY_STATIONS]  # fmt: skip
+    assert load(engine, "duty_stations", to_csv(moved), "stations.csv").status == "loaded"
+    monkeypatch.setattr(snapshot_module, "write_snapshot", lambda *args: pytest.fail("built from scratch"))
+    version = data_versions(engine).of(SNAPSHOT_READS)
+    assert snapshots.build(version) is not None
+    same(raw_view(engine, "uptake_by_location", Filters(), snapshots.get(version)),
+         raw_view(engine, "uptake_by_location", Filters()), "after the stations changed")  # fmt: skip
+    snapshots.close()
