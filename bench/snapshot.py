@@ -19,12 +19,32 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from filters import latest_staff, synthetic_activity  # bench/filters.py
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def next_month(engine: Any, path: Path, rows: int) -> pd.Timestamp:
+    """Write ROWS activity rows of the month after the store's latest, a month's export, to ``path``."""
+    from sqlalchemy import func, select
+
+    from data_access.schema import LearningActivity
+
+    with engine.connect() as conn:
+        last = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()
+    month = (pd.Timestamp(last) + pd.offsets.MonthBegin(1)).normalize()
+    synthetic_activity(path, rows, latest_staff(engine), seed=int(month.strftime("%Y%m")))
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    days = pd.to_timedelta(pd.Series(range(len(frame))) % 28, unit="D")
+    frame["enrolled_on"] = (month + days).dt.strftime("%Y-%m-%d")
+    frame["completed_on"] = frame["completed_on"].where(frame["completed_on"] == "", frame["enrolled_on"])
+    frame["course_id"] = "M" + frame["course_id"]
+    frame.to_csv(path, index=False)
+    return month
 
 
 def main() -> None:
@@ -34,14 +54,13 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update({"INSTANCE_DIR": str(args.db), "DATABASE_URL": f"sqlite:///{args.db / 'bench.db'}",
                        "PSEUDONYM_KEY": "bench"})  # fmt: skip
-    from sqlalchemy import create_engine, func, select
+    from sqlalchemy import create_engine
 
     from data_access.ingest.load import ingest
     from data_access.reads.cache import data_versions
     from data_access.reads.filters import Filters
     from data_access.reads.snapshot import SNAPSHOT_READS, Snapshots, write_snapshot
     from data_access.reads.views import VIEWS, raw_view
-    from data_access.schema import LearningActivity
     from data_access.store import default_engine
 
     engine = default_engine()
@@ -56,18 +75,8 @@ def main() -> None:
     snapshots.folder.mkdir(exist_ok=True)
     os.replace(args.db / "full.duckdb", snapshots.path(version))
 
-    staff = latest_staff(engine)
-    with engine.connect() as conn:
-        last = conn.execute(select(func.max(LearningActivity.enrolled_on))).scalar()
-    month = (pd.Timestamp(last) + pd.offsets.MonthBegin(1)).normalize()
     path = args.db / "month.csv"
-    synthetic_activity(path, args.rows, staff, seed=int(month.strftime("%Y%m")))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    days = pd.to_timedelta(pd.Series(range(len(frame))) % 28, unit="D")
-    frame["enrolled_on"] = (month + days).dt.strftime("%Y-%m-%d")
-    frame["completed_on"] = frame["completed_on"].where(frame["completed_on"] == "", frame["enrolled_on"])
-    frame["course_id"] = "M" + frame["course_id"]
-    frame.to_csv(path, index=False)
+    month = next_month(engine, path, args.rows)
 
     started = time.perf_counter()
     result = ingest(engine, "learning_activity", path, pseudonym_key=b"bench", uploaded_by="bench")

@@ -8,7 +8,8 @@ the first page answered and the moment every worker process has served one (page
 WORKERS at a time until each worker has used CPU for one). Then every page is opened with each of a
 set of filters, twice, WORKERS requests at a time, and the peak resident memory of each worker
 (sampled from /proc every 0.2 s) and of all of them together is reported, with Redis's used memory
-when ``--cache-url`` is given. Run by hand; figures go in the notes.
+when ``--cache-url`` is given (emptied first, unless ``--keep-cache``: a restart of the workers finds
+the figures an earlier run left). Run by hand; figures go in the notes.
 """
 
 from __future__ import annotations
@@ -88,11 +89,34 @@ class Client:
             response.read()
 
 
+def import_then_open(args: argparse.Namespace, env: dict[str, str], flask: list[str], client: Client) -> None:
+    """A month of ``--import-rows`` rows through ``flask import-csv`` while the workers run, then the
+    overview opened: how long the import took, and from its end to the page with the new totals."""
+    os.environ.update({k: v for k, v in env.items() if k in ("INSTANCE_DIR", "DATABASE_URL", "PSEUDONYM_KEY")})
+    from snapshot import next_month  # bench/snapshot.py
+
+    from data_access.store import default_engine
+
+    path = args.db / "month.csv"
+    month = next_month(default_engine(), path, args.import_rows)
+    started = time.perf_counter()
+    subprocess.run([*flask, "import-csv", "learning_activity", str(path)], cwd=ROOT, env=env, check=True,
+                   capture_output=True)  # fmt: skip
+    ended = time.perf_counter()
+    client.page("/", f"?from={month:%Y-%m-%d}")
+    print(f"import-csv of {args.import_rows:,} rows for {month:%Y-%m} (snapshot brought current): "
+          f"{ended - started:.1f} s; from its end to the overview of that month answered: "
+          f"{time.perf_counter() - ended:.2f} s")  # fmt: skip
+    path.unlink()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--cache-url", default="")
+    parser.add_argument("--keep-cache", action="store_true", help="start with Redis as a run before left it")
+    parser.add_argument("--import-rows", type=int, default=0, help="then import a month of this many rows")
     args = parser.parse_args()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -105,7 +129,7 @@ def main() -> None:
                           input=f"{PASSWORD}\n".encode(), capture_output=True)  # fmt: skip
     if made.returncode and b"already exists" not in made.stderr:
         raise RuntimeError(made.stderr.decode())
-    if args.cache_url:
+    if args.cache_url and not args.keep_cache:
         import redis
 
         redis.Redis.from_url(args.cache_url).flushdb()
@@ -167,6 +191,8 @@ def main() -> None:
 
             used = redis.Redis.from_url(args.cache_url).info("memory")["used_memory"]
             print(f"Redis used memory: {used / 2**20:.1f} MiB")
+        if args.import_rows:
+            import_then_open(args, env, flask, client)
     finally:
         stop.set()
         server.terminate()
