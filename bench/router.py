@@ -34,7 +34,7 @@ def update_body(update: str, path: str, search: str, shape: Any) -> dict[str, An
             {"id": PAGE_URL, "property": "pathname", "value": path},
             {"id": PAGE_URL, "property": "search", "value": search},
         ],
-        "state": [[{"id": PAGE_SHAPE, "property": "data", "value": shape}]],
+        "state": [[{"id": PAGE_SHAPE, "property": "data", "value": shape}], []],  # no table open
         "changedPropIds": [f"{PAGE_URL}.search"],
     }
 

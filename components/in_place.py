@@ -24,6 +24,7 @@ from dash import ALL, Input, State, callback, ctx, dcc, html, set_props
 from dash.development.base_component import Component
 from dash.exceptions import MissingCallbackContextException
 
+from components.figure_card import TABLE_TABS
 from components.filters import PAGE_URL
 
 PAGE_BODY = "page-body"
@@ -31,9 +32,10 @@ PAGE_BODY = "page-body"
 #: State(ALL) is then an empty list rather than an id missing from the page.
 PAGE_SHAPE = {"type": "page-shape", "of": "page"}
 #: Props sent on every redraw whatever their digest: a graph's figure (its digest would cost as much
-#: as sending it, and nearly every filter changes it), and a card's tabs, so one left on its table
-#: goes back to the chart.
-ALWAYS_SENT = {"Graph", "Tabs"}
+#: as sending it, and nearly every filter changes it).
+ALWAYS_SENT = {"Graph"}
+#: A card's tabs: one left on its table is set back to its chart (the table was of the old slice).
+OPEN_TABS = {"type": TABLE_TABS, "view": ALL, "card": ALL}
 
 Description = list[Any]  # [kind and id digest, own props digest, [the held components' descriptions] or None]
 
@@ -57,12 +59,14 @@ def router_leaves_the_page() -> bool:
     Input(PAGE_URL, "pathname"),
     Input(PAGE_URL, "search"),
     State({**PAGE_SHAPE, "of": ALL}, "data"),
+    State(OPEN_TABS, "active_tab"),
     prevent_initial_call=True,
 )
-def update_page(pathname: str | None, search: str | None, shown: list[Description | None]) -> None:
+def update_page(pathname: str | None, search: str | None, shown: list[Description | None], tabs: list[Any]) -> None:
     """A new query string on the same page (a new path is the page router's)."""
     if not shown or not all(key.endswith(".search") for key in ctx.triggered_prop_ids):
         return
+    on_tables = {_digest(spec["id"]) for spec, tab in zip(ctx.states_list[1], tabs, strict=True) if tab == "table"}
     found = page_at(pathname or "/")
     if found is None:
         return
@@ -74,7 +78,7 @@ def update_page(pathname: str | None, search: str | None, shown: list[Descriptio
     if shown[0] is None or shown[0][0] != store.data[0]:
         set_props(PAGE_BODY, {"children": page.children})
         return
-    _apply(tree, store.data, shown[0])
+    _apply(tree, store.data, shown[0], on_tables)
     set_props(PAGE_SHAPE, {"data": store.data})
 
 
@@ -104,9 +108,9 @@ def _describe(node: Component, path: str) -> Description:
     return [_digest(kind), _digest(own), children]
 
 
-def _apply(node: Component, now: Description, shown: Description) -> None:
+def _apply(node: Component, now: Description, shown: Description, on_tables: set[str]) -> None:
     """Set on the page what differs between ``shown`` and ``now`` (the description of ``node``, of the same
-    kind and id as the component shown)."""
+    kind and id as the component shown); tabs whose id digest is in ``on_tables`` go back to their chart."""
     described = node.to_plotly_json()
     held = _held(node)
     props = _own_props(described["props"], held is not None)
@@ -119,11 +123,12 @@ def _apply(node: Component, now: Description, shown: Description) -> None:
     regrown = held is not None and not same_held
     if regrown:
         props["children"] = node.children  # its components changed in number or kind: sent whole
-    if props.keys() - {"id"} and (now[1] != shown[1] or described["type"] in ALWAYS_SENT or regrown):
+    reset = _digest(props["id"]) in on_tables
+    if props.keys() - {"id"} and (now[1] != shown[1] or described["type"] in ALWAYS_SENT or regrown or reset):
         set_props(props.pop("id"), props)
     if same_held:
         for child, after, before in zip(held, now[2], shown[2], strict=True):
-            _apply(child, after, before)
+            _apply(child, after, before, on_tables)
 
 
 def _held(node: Component) -> list[Component] | None:
