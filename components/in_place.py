@@ -48,11 +48,16 @@ def drawn(tree: Any) -> html.Div:
 def router_leaves_the_page() -> bool:
     """Whether the page router is asking for a layout because only the query string changed: then
     ``update_page`` redraws the page, and the router should return no_update."""
+    return _only_the_query_changed() and bool(ctx.outputs_list)  # update_page has no outputs: it sets props
+
+
+def _only_the_query_changed() -> bool:
+    """In a callback that a location's query string alone triggered (not its path)."""
     try:
         changed = list(ctx.triggered_prop_ids)
     except MissingCallbackContextException:  # a layout asked for outside a callback
         return False
-    return bool(changed) and all(key.endswith(".search") for key in changed) and bool(ctx.outputs_list)
+    return bool(changed) and all(key.endswith(".search") for key in changed)
 
 
 @callback(
@@ -64,7 +69,7 @@ def router_leaves_the_page() -> bool:
 )
 def update_page(pathname: str | None, search: str | None, shown: list[Description | None], tabs: list[Any]) -> None:
     """A new query string on the same page (a new path is the page router's)."""
-    if not shown or not all(key.endswith(".search") for key in ctx.triggered_prop_ids):
+    if not shown or not _only_the_query_changed():
         return
     on_tables = {_digest(spec["id"]) for spec, tab in zip(ctx.states_list[1], tabs, strict=True) if tab == "table"}
     found = page_at(pathname or "/")

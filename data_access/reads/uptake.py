@@ -28,8 +28,6 @@ def month_of(conn: Connection, column: Any) -> Any:
     """``YYYY-MM`` of a date column, in the connection's SQL dialect."""
     if conn.dialect.name == "sqlite":
         return func.strftime("%Y-%m", column)
-    if conn.dialect.name == "duckdb":
-        return func.strftime(column, "%Y-%m")
     return func.to_char(column, "YYYY-MM")
 
 
@@ -226,12 +224,8 @@ def completions_by_month(conn: Connection, filters: Filters, activity: Connectio
     """Per month and platform: completions, in the rows of ``uptake_by_month`` (a month with enrolments and
     no completion counts 0), without counting distinct learners, the costly part of that view."""
     source = activity or conn
-    enrolled_month, group = _by_month(source, A.enrolled_on)
-    months = select(enrolled_month.label("month"), A.platform).where(in_period(A.enrolled_on, filters))
-    months = apply_people_filters(months, A, filters).group_by(group, A.platform)
-    if filters.platform:
-        months = months.where(A.platform == filters.platform)
-    enrolling = pd.DataFrame([(*row, 0) for row in source.execute(months)], columns=["month", "platform", "none"])
+    months = source.execute(_enrolments_by_month(source, filters))
+    enrolling = pd.DataFrame([(*row, 0) for row in months], columns=["month", "platform", "none"])
     return _side_by_side(enrolling, _completions_by_month(source, filters)).drop(columns="learners_enrolling")
 
 
@@ -257,14 +251,16 @@ def _by_month(conn: Connection, column: Any) -> tuple[Any, Any]:
     return month, month
 
 
-def _enrolling_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
+def _enrolments_by_month(conn: Connection, filters: Filters, *counts: Any) -> Any:
+    """month, platform and ``counts`` of the slice's enrolments in the period, per month and platform."""
     enrolled_month, group = _by_month(conn, A.enrolled_on)
-    enrolling = select(
-        enrolled_month.label("month"), A.platform, func.count(distinct(A.learner_id)).label("learners_enrolling")
-    ).where(in_period(A.enrolled_on, filters))
-    enrolling = apply_people_filters(enrolling, A, filters).group_by(group, A.platform)
-    if filters.platform:
-        enrolling = enrolling.where(A.platform == filters.platform)
+    query = select(enrolled_month.label("month"), A.platform, *counts).where(in_period(A.enrolled_on, filters))
+    query = apply_people_filters(query, A, filters).group_by(group, A.platform)
+    return query.where(A.platform == filters.platform) if filters.platform else query
+
+
+def _enrolling_by_month(conn: Connection, filters: Filters) -> pd.DataFrame:
+    enrolling = _enrolments_by_month(conn, filters, func.count(distinct(A.learner_id)).label("learners_enrolling"))
     return pd.DataFrame(conn.execute(enrolling).all(), columns=["month", "platform", "learners_enrolling"])
 
 
